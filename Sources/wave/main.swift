@@ -1,1 +1,3 @@
-print("wave")
+import WaveCLI
+
+WaveCommand.main()

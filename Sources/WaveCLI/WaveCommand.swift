@@ -1,0 +1,24 @@
+import ArgumentParser
+
+/// The root `wave` command: subcommands only.
+public struct WaveCommand: ParsableCommand {
+    public static let version = "0.1.0"
+
+    public static let configuration = CommandConfiguration(
+        commandName: "wave",
+        abstract: "Weight templates that make pretrained transformer weights reusable at any model size.",
+        discussion: """
+        wave reads pretrained ViT weights (ONNX, safetensors), condenses them into shared weight \
+        templates, and expands them into checkpoints of any depth and width, all on CPUs.
+
+        Start with `wave inspect MODEL` to see what a file holds and `wave convert` to get \
+        timm-named safetensors.
+        """,
+        version: version,
+        subcommands: [
+            Inspect.self, Convert.self,
+        ]
+    )
+
+    public init() {}
+}
