@@ -3,13 +3,16 @@ import Testing
 @testable import WaveTensor
 
 @Suite struct HalfPrecisionTests {
-    @Test(arguments: [(UInt16(0x3C00), Float(1)), (0xC000, -2), (0x7BFF, 65504), (0x0001, 5.9604645e-8), (0x0000, 0), (0x3555, 0.33325195)])
+    static let f16Cases: [(UInt16, Float)] = [(0x3C00, 1), (0xC000, -2), (0x7BFF, 65504), (0x0001, 5.9604645e-8), (0x0000, 0), (0x3555, 0.33325195)]
+    static let bf16Cases: [(UInt16, Float)] = [(0x3F80, 1), (0xC000, -2), (0x3EAA, 0.33203125), (0x7F80, .infinity)]
+
+    @Test(arguments: f16Cases)
     func f16Decodes(bits: UInt16, value: Float) {
         #expect(f16ToFloat(bits) == value)
         #expect(floatToF16(value) == bits)
     }
 
-    @Test(arguments: [(UInt16(0x3F80), Float(1)), (0xC000, -2), (0x3EAA, 0.33203125), (0x7F80, Float.infinity)])
+    @Test(arguments: bf16Cases)
     func bf16Decodes(bits: UInt16, value: Float) {
         #expect(bf16ToFloat(bits) == value)
         #expect(floatToBF16(value) == bits)
