@@ -1,0 +1,106 @@
+import Foundation
+import WaveTensor
+
+extension Safetensors {
+    /// Writes `set` atomically: tensors in set order, `__metadata__` from `set.metadata`, the
+    /// header padded with spaces so the data section starts 8-byte aligned. Tensor bytes are
+    /// streamed from their views, never gathered into one buffer.
+    ///
+    /// With `maxShardBytes`, `path` must be `base.safetensors`: tensors are split in order
+    /// into `base-00001-of-0000N.safetensors` (a tensor larger than the limit gets a shard of
+    /// its own) and `base.safetensors.index.json` is written in the Hugging Face layout.
+    /// Every file is written under a temporary name first; shards are renamed into place
+    /// before the index, so an index never names a shard that is not there.
+    public static func write(_ set: TensorSet, to path: String, maxShardBytes: Int? = nil) throws {
+        if set.contains("__metadata__") { throw SafetensorsError.reservedTensorName(name: "__metadata__") }
+        guard let maxShardBytes else {
+            try writeFiles([(path, set.all)], metadata: set.metadata, index: nil)
+            return
+        }
+        guard maxShardBytes > 0 else { throw SafetensorsError.invalidShardLimit(bytes: maxShardBytes) }
+        let base: String
+        if path.hasSuffix(".safetensors.index.json") {
+            base = String(path.dropLast(".safetensors.index.json".count))
+        } else if path.hasSuffix(".safetensors") {
+            base = String(path.dropLast(".safetensors".count))
+        } else {
+            throw SafetensorsError.shardedPathNotSafetensors(path: path)
+        }
+
+        var groups: [[(name: String, tensor: RawTensor)]] = []
+        var current: [(name: String, tensor: RawTensor)] = []
+        var currentBytes = 0
+        for item in set.all {
+            if !current.isEmpty && currentBytes + item.tensor.byteCount > maxShardBytes {
+                groups.append(current)
+                current = []
+                currentBytes = 0
+            }
+            current.append(item)
+            currentBytes += item.tensor.byteCount
+        }
+        if !current.isEmpty || groups.isEmpty { groups.append(current) }
+
+        let n = groups.count
+        let files = groups.enumerated().map { i, g in
+            (path: base + String(format: "-%05d-of-%05d.safetensors", i + 1, n), tensors: g)
+        }
+        var weightMap: [String] = []
+        for f in files {
+            let shardName = URL(fileURLWithPath: f.path).lastPathComponent
+            for t in f.tensors { weightMap.append("\(jsonQuoted(t.name)):\(jsonQuoted(shardName))") }
+        }
+        let index = "{\"metadata\":{\"total_size\":\(set.totalBytes)},\"weight_map\":{"
+            + weightMap.joined(separator: ",") + "}}\n"
+        try writeFiles(files, metadata: set.metadata, index: (base + ".safetensors.index.json", Array(index.utf8)))
+    }
+
+    /// Streams each file into its own temporary, then commits them all, or none when any
+    /// write fails.
+    private static func writeFiles(_ files: [(path: String, tensors: [(name: String, tensor: RawTensor)])],
+                                   metadata: [String: String], index: (path: String, bytes: [UInt8])?) throws {
+        var writers: [AtomicFileWriter] = []
+        do {
+            for f in files {
+                let w = try AtomicFileWriter(path: f.path)
+                writers.append(w)
+                try w.write(header(for: f.tensors, metadata: metadata))
+                for t in f.tensors { try w.write(t.tensor.bytes) }
+            }
+            if let index {
+                let w = try AtomicFileWriter(path: index.path)
+                writers.append(w)
+                try w.write(index.bytes)
+            }
+            for w in writers { try w.commit() }
+        } catch {
+            for w in writers { w.abandon() }
+            throw error
+        }
+    }
+
+    /// The length prefix and the JSON header, padded with spaces to a multiple of 8.
+    static func header(for tensors: [(name: String, tensor: RawTensor)], metadata: [String: String]) -> [UInt8] {
+        var parts: [String] = []
+        parts.reserveCapacity(tensors.count + 1)
+        if !metadata.isEmpty {
+            // Sorted keys make the output a function of the set, not of dictionary order.
+            let pairs = metadata.keys.sorted().map { "\(jsonQuoted($0)):\(jsonQuoted(metadata[$0]!))" }
+            parts.append("\"__metadata__\":{" + pairs.joined(separator: ",") + "}")
+        }
+        var offset = 0
+        for (name, t) in tensors {
+            let end = offset + t.byteCount
+            let shape = t.shape.map(String.init).joined(separator: ",")
+            parts.append("\(jsonQuoted(name)):{\"dtype\":\"\(t.dtype.rawValue)\",\"shape\":[\(shape)],\"data_offsets\":[\(offset),\(end)]}")
+            offset = end
+        }
+        var json = Array(("{" + parts.joined(separator: ",") + "}").utf8)
+        while json.count % 8 != 0 { json.append(UInt8(ascii: " ")) }
+        var out: [UInt8] = []
+        out.reserveCapacity(8 + json.count)
+        withUnsafeBytes(of: UInt64(json.count).littleEndian) { out.append(contentsOf: $0) }
+        out.append(contentsOf: json)
+        return out
+    }
+}
