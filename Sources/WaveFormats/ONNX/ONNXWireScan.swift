@@ -52,6 +52,10 @@ struct ONNXWireScan {
             let fieldDesc = protobuf_c_message_descriptor_get_field(desc, UInt32(tag >> 3))
             let name = fieldDesc.map { "\(messageName).\(String(cString: $0.pointee.name))" }
                 ?? "\(messageName) field \(tag >> 3)"
+            // 3/4 are the deprecated groups, which protobuf-c does not read; 6/7 do not exist.
+            guard wire == 0 || wire == 1 || wire == 2 || wire == 5 else {
+                throw ONNXError.invalidWireType(offset: tagStart, wireType: wire)
+            }
             if let f = fieldDesc {
                 try checkWireType(f, wire: wire, offset: tagStart, name: name)
             }
@@ -78,7 +82,6 @@ struct ONNXWireScan {
                 }
                 p = bodyEnd
             default:
-                // 3/4 are the deprecated groups, which protobuf-c does not read; 6/7 do not exist.
                 throw ONNXError.invalidWireType(offset: tagStart, wireType: wire)
             }
         }
