@@ -1,0 +1,127 @@
+// Multi-head self-attention on timm's fused qkv activations.
+// Shapes: qkv [B, T, 3D] (per token: Q | K | V, heads split along D, head dim hd = D/H);
+//         probs [B, H, T, T] (softmax(scale·Q·Kᵀ), cached for backward); y [B, T, D].
+// Products per (batch, head) are sgemm calls on strided views (lda = 3D), so nothing is permuted;
+// the softmax and its backward run across all B·H·T rows in parallel between the product phases.
+
+struct AttentionShape {
+    let batch: Int, tokens: Int, dim: Int, heads: Int
+    var headDim: Int { dim / heads }
+    var scale: Float { 1 / Float(headDim).squareRoot() }
+}
+
+func attentionForward(y: UnsafeMutablePointer<Float>, probs: UnsafeMutablePointer<Float>,
+                      qkv: UnsafePointer<Float>, _ s: AttentionShape) {
+    let T = s.tokens, D = s.dim, hd = s.headDim
+    for b in 0..<s.batch {
+        for h in 0..<s.heads {
+            let q = qkv + b * T * 3 * D + h * hd
+            sgemm(false, true, T, T, hd, alpha: s.scale, q, 3 * D, q + D, 3 * D, beta: 0,
+                  probs + (b * s.heads + h) * T * T, T)
+        }
+    }
+    softmaxRows(probs, rows: s.batch * s.heads * T, n: T)
+    for b in 0..<s.batch {
+        for h in 0..<s.heads {
+            let v = qkv + b * T * 3 * D + 2 * D + h * hd
+            sgemm(false, false, T, hd, T, probs + (b * s.heads + h) * T * T, T, v, 3 * D, beta: 0,
+                  y + b * T * D + h * hd, D)
+        }
+    }
+}
+
+/// dqkv = ∂L/∂qkv (overwritten). `scratch` holds [B, H, T, T] floats.
+func attentionBackward(dqkv: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>,
+                       dy: UnsafePointer<Float>, qkv: UnsafePointer<Float>, probs: UnsafePointer<Float>,
+                       _ s: AttentionShape) {
+    let T = s.tokens, D = s.dim, hd = s.headDim
+    for b in 0..<s.batch {
+        for h in 0..<s.heads {
+            let base = b * T * 3 * D + h * hd, p = probs + (b * s.heads + h) * T * T
+            let g = dy + b * T * D + h * hd
+            sgemm(false, true, T, T, hd, g, D, qkv + base + 2 * D, 3 * D, beta: 0,
+                  scratch + (b * s.heads + h) * T * T, T)
+            sgemm(true, false, T, hd, T, p, T, g, D, beta: 0, dqkv + base + 2 * D, 3 * D)
+        }
+    }
+    softmaxBackwardRows(scratch, probs, rows: s.batch * s.heads * T, n: T)
+    for b in 0..<s.batch {
+        for h in 0..<s.heads {
+            let base = b * T * 3 * D + h * hd, ds = scratch + (b * s.heads + h) * T * T
+            sgemm(false, false, T, hd, T, alpha: s.scale, ds, T, qkv + base + D, 3 * D, beta: 0, dqkv + base, 3 * D)
+            sgemm(true, false, T, hd, T, alpha: s.scale, ds, T, qkv + base, 3 * D, beta: 0, dqkv + base + D, 3 * D)
+        }
+    }
+}
+
+/// Row softmax in place over `rows` rows of length n.
+func softmaxRows(_ x: UnsafeMutablePointer<Float>, rows: Int, n: Int) {
+    let xp = SendablePointer(x)
+    parallelChunks(rows, minPerChunk: 16) { lo, hi in
+        for r in lo..<hi { softmaxRow(xp.p + r * n, n) }
+    }
+}
+
+@inline(__always)
+func softmaxRow(_ x: UnsafeMutablePointer<Float>, _ n: Int) {
+    var mv = V16(repeating: -.greatestFiniteMagnitude), i = 0
+    while i + 16 <= n { mv = pointwiseMax(mv, load16(x + i)); i += 16 }
+    var m = mv.max()
+    while i < n { m = max(m, x[i]); i += 1 }
+    var sv = V16(); i = 0
+    while i + 16 <= n { let e = vexp(load16(x + i) - m); store16(e, x + i); sv += e; i += 16 }
+    var sum = sv.sum()
+    if i < n {
+        let k = n - i
+        let e = vexp(loadPartial(x + i, k) - m)
+        for j in 0..<k { x[i + j] = e[j]; sum += e[j] }
+    }
+    let inv = 1 / sum
+    i = 0
+    while i + 16 <= n { store16(load16(x + i) * inv, x + i); i += 16 }
+    while i < n { x[i] *= inv; i += 1 }
+}
+
+/// In place: dp ← p ⊙ (dp − Σ_j dp_j·p_j), row by row.
+func softmaxBackwardRows(_ dp: UnsafeMutablePointer<Float>, _ p: UnsafePointer<Float>, rows: Int, n: Int) {
+    let dpp = SendablePointer(dp), pp = SendablePointer(p)
+    parallelChunks(rows, minPerChunk: 16) { lo, hi in
+        for r in lo..<hi {
+            let g = dpp.p + r * n, y = pp.p + r * n
+            var sv = V16(), i = 0
+            while i + 16 <= n { sv += load16(g + i) * load16(y + i); i += 16 }
+            var dot = sv.sum()
+            while i < n { dot += g[i] * y[i]; i += 1 }
+            i = 0
+            while i + 16 <= n { store16(load16(y + i) * (load16(g + i) - dot), g + i); i += 16 }
+            while i < n { g[i] = y[i] * (g[i] - dot); i += 1 }
+        }
+    }
+}
+
+/// Naive reference of the forward, in Double, without caching.
+func attentionForwardNaive(y: UnsafeMutablePointer<Float>, qkv: UnsafePointer<Float>, _ s: AttentionShape) {
+    let T = s.tokens, D = s.dim, hd = s.headDim
+    for b in 0..<s.batch {
+        for h in 0..<s.heads {
+            for i in 0..<T {
+                var scores = [Double](repeating: 0, count: T)
+                for j in 0..<T {
+                    var dot = 0.0
+                    for c in 0..<hd {
+                        dot += Double(qkv[(b * T + i) * 3 * D + h * hd + c]) * Double(qkv[(b * T + j) * 3 * D + D + h * hd + c])
+                    }
+                    scores[j] = dot * Double(s.scale)
+                }
+                let m = scores.max()!
+                let e = scores.map { _exp($0 - m) }
+                let z = e.reduce(0, +)
+                for c in 0..<hd {
+                    var acc = 0.0
+                    for j in 0..<T { acc += e[j] / z * Double(qkv[(b * T + j) * 3 * D + 2 * D + h * hd + c]) }
+                    y[(b * T + i) * D + h * hd + c] = Float(acc)
+                }
+            }
+        }
+    }
+}

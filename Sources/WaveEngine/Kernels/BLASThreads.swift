@@ -1,0 +1,5 @@
+import WaveTensor
+
+enum BLASThreads {
+    static func set(_ n: Int) { BLAS.setThreads(n) }
+}

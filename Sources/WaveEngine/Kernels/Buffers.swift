@@ -1,0 +1,63 @@
+import Dispatch
+
+/// A heap Float32 array with a stable, 64-byte-aligned address, owned by the engine. Activations,
+/// parameters, gradients and optimizer state live in these so kernels can take raw pointers
+/// without Swift array copy-on-write or exclusivity checks getting in the way.
+public final class FloatBuffer: @unchecked Sendable {
+    public let count: Int
+    public let pointer: UnsafeMutablePointer<Float>
+
+    public init(count: Int) {
+        self.count = count
+        let raw = UnsafeMutableRawPointer.allocate(byteCount: max(count, 1) * 4, alignment: 64)
+        pointer = raw.bindMemory(to: Float.self, capacity: max(count, 1))
+        pointer.initialize(repeating: 0, count: max(count, 1))
+    }
+
+    public convenience init(_ values: [Float]) {
+        self.init(count: values.count)
+        values.withUnsafeBufferPointer { pointer.update(from: $0.baseAddress!, count: values.count) }
+    }
+
+    deinit { UnsafeMutableRawPointer(pointer).deallocate() }
+
+    public func zero() { pointer.update(repeating: 0, count: count) }
+    public var array: [Float] { Array(UnsafeBufferPointer(start: pointer, count: count)) }
+    public subscript(i: Int) -> Float {
+        get { pointer[i] }
+        set { pointer[i] = newValue }
+    }
+}
+
+/// Raw pointers cross into `concurrentPerform` closures through this box: the kernels guarantee
+/// that concurrent tasks write disjoint ranges.
+struct SendablePointer<T>: @unchecked Sendable {
+    let p: UnsafeMutablePointer<T>
+    init(_ p: UnsafeMutablePointer<T>) { self.p = p }
+    init(_ p: UnsafePointer<T>) { self.p = UnsafeMutablePointer(mutating: p) }
+}
+
+/// How many workers elementwise kernels split across. Set once with `Engine.configure`.
+public enum Engine {
+    nonisolated(unsafe) static var workers = 1
+
+    /// Fixes OpenBLAS threads and the engine's own worker count once per process
+    /// (INPUTS.md: switching OpenBLAS threads per call costs more than it saves).
+    public static func configure(threads: Int) {
+        precondition(threads >= 1)
+        BLASThreads.set(threads)
+        workers = threads
+    }
+}
+
+/// Runs `body(chunkStart, chunkEnd)` over `0..<n` split into at most `Engine.workers` contiguous
+/// chunks; inline when the work is too small to be worth a thread hop.
+@inline(__always)
+func parallelChunks(_ n: Int, minPerChunk: Int = 1, _ body: @Sendable (Int, Int) -> Void) {
+    let chunks = min(Engine.workers, max(1, n / max(minPerChunk, 1)))
+    if chunks <= 1 { body(0, n); return }
+    DispatchQueue.concurrentPerform(iterations: chunks) { c in
+        let lo = n * c / chunks, hi = n * (c + 1) / chunks
+        if lo < hi { body(lo, hi) }
+    }
+}

@@ -1,0 +1,97 @@
+import COpenBLAS
+
+// Linear layers in PyTorch layout: W is [outF, inF], activations are [rows, features] row-major.
+//   forward   out  = inp · Wᵀ + b
+//   backward  dinp = dout · W        (overwritten, or added when `accumulate`)
+//             dW  += doutᵀ · inp
+//             db  += Σ_rows dout
+// Every product goes through cblas_sgemm; the bias is pre-filled into `out` so the product lands on
+// it with beta = 1 instead of a separate pass.
+
+@inline(__always)
+func sgemm(_ transA: Bool, _ transB: Bool, _ m: Int, _ n: Int, _ k: Int, alpha: Float = 1,
+           _ a: UnsafePointer<Float>, _ lda: Int, _ b: UnsafePointer<Float>, _ ldb: Int,
+           beta: Float, _ c: UnsafeMutablePointer<Float>, _ ldc: Int) {
+    cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
+                blasint(m), blasint(n), blasint(k), alpha, a, blasint(lda), b, blasint(ldb), beta, c, blasint(ldc))
+}
+
+func linearForward(_ out: UnsafeMutablePointer<Float>, _ inp: UnsafePointer<Float>,
+                   _ weight: UnsafePointer<Float>, _ bias: UnsafePointer<Float>?,
+                   rows: Int, inF: Int, outF: Int) {
+    if let bias {
+        for r in 0..<rows { (out + r * outF).update(from: bias, count: outF) }
+    }
+    sgemm(false, true, rows, outF, inF, inp, inF, weight, inF, beta: bias == nil ? 0 : 1, out, outF)
+}
+
+func linearBackward(dinp: UnsafeMutablePointer<Float>?, dweight: UnsafeMutablePointer<Float>,
+                    dbias: UnsafeMutablePointer<Float>?, dout: UnsafePointer<Float>,
+                    inp: UnsafePointer<Float>, weight: UnsafePointer<Float>,
+                    rows: Int, inF: Int, outF: Int, accumulate: Bool = false) {
+    if let dinp {
+        sgemm(false, false, rows, inF, outF, dout, outF, weight, inF, beta: accumulate ? 1 : 0, dinp, inF)
+    }
+    sgemm(true, false, outF, inF, rows, dout, outF, inp, inF, beta: 1, dweight, inF)
+    if let dbias { columnSums(dout, rows: rows, cols: outF, into: dbias) }
+}
+
+/// into[j] += Σ_r m[r, j], split by rows across workers with per-worker partial sums.
+func columnSums(_ m: UnsafePointer<Float>, rows: Int, cols: Int, into: UnsafeMutablePointer<Float>) {
+    let workers = min(Engine.workers, max(1, rows / 64))
+    let partial = FloatBuffer(count: workers * cols)
+    let mp = SendablePointer(m), pp = SendablePointer(partial.pointer)
+    parallelChunks(workers, { lo, hi in
+        for w in lo..<hi {
+            let r0 = rows * w / workers, r1 = rows * (w + 1) / workers
+            let acc = pp.p + w * cols
+            for r in r0..<r1 { addInPlace(acc, UnsafePointer(mp.p + r * cols), cols) }
+        }
+    })
+    for w in 0..<workers { addInPlace(into, UnsafePointer(partial.pointer + w * cols), cols) }
+}
+
+/// a[i] += b[i].
+@inline(__always)
+func addInPlace(_ a: UnsafeMutablePointer<Float>, _ b: UnsafePointer<Float>, _ n: Int) {
+    var i = 0
+    while i + 16 <= n { store16(load16(a + i) + load16(b + i), a + i); i += 16 }
+    while i < n { a[i] += b[i]; i += 1 }
+}
+
+/// Naive reference: out[r, j] = Σ_k inp[r, k]·W[j, k] + b[j], accumulated in Double.
+public func linearForwardNaive(_ out: UnsafeMutablePointer<Float>, _ inp: UnsafePointer<Float>,
+                               _ weight: UnsafePointer<Float>, _ bias: UnsafePointer<Float>?,
+                               rows: Int, inF: Int, outF: Int) {
+    for r in 0..<rows {
+        for j in 0..<outF {
+            var s = Double(bias?[j] ?? 0)
+            for k in 0..<inF { s += Double(inp[r * inF + k]) * Double(weight[j * inF + k]) }
+            out[r * outF + j] = Float(s)
+        }
+    }
+}
+
+/// Naive reference of `linearBackward` (dinp overwritten; dW, db accumulated).
+public func linearBackwardNaive(dinp: UnsafeMutablePointer<Float>, dweight: UnsafeMutablePointer<Float>,
+                                dbias: UnsafeMutablePointer<Float>, dout: UnsafePointer<Float>,
+                                inp: UnsafePointer<Float>, weight: UnsafePointer<Float>,
+                                rows: Int, inF: Int, outF: Int) {
+    for r in 0..<rows {
+        for k in 0..<inF {
+            var s = 0.0
+            for j in 0..<outF { s += Double(dout[r * outF + j]) * Double(weight[j * inF + k]) }
+            dinp[r * inF + k] = Float(s)
+        }
+    }
+    for j in 0..<outF {
+        var sb = 0.0
+        for r in 0..<rows { sb += Double(dout[r * outF + j]) }
+        dbias[j] += Float(sb)
+        for k in 0..<inF {
+            var s = 0.0
+            for r in 0..<rows { s += Double(dout[r * outF + j]) * Double(inp[r * inF + k]) }
+            dweight[j * inF + k] += Float(s)
+        }
+    }
+}

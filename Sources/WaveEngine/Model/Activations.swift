@@ -1,0 +1,63 @@
+import WaveFormats
+
+/// Every activation the forward pass caches for the backward, allocated once per (config, batch)
+/// and reused across steps, plus the backward's scratch buffers. Shapes (B batch, T tokens,
+/// P = T−1 patches, D width, H heads, M MLP width, K classes, F = C·p·p):
+public final class ViTActivations: @unchecked Sendable {
+    public let batch: Int
+    let T, P, D, H, M, K, F: Int
+
+    /// Per block.
+    struct Layer {
+        let ln1, ln1Mean, ln1Rstd: FloatBuffer   // [B,T,D], [B,T], [B,T]
+        let qkv: FloatBuffer                     // [B,T,3D]
+        let probs: FloatBuffer                   // [B,H,T,T]
+        let attnY, proj, mid: FloatBuffer        // [B,T,D] each
+        let ln2, ln2Mean, ln2Rstd: FloatBuffer
+        let fc1, gelu: FloatBuffer               // [B,T,M] each
+        let fc2: FloatBuffer                     // [B,T,D]
+    }
+
+    let patches: FloatBuffer          // [B,P,F] unfolded input
+    /// residual[l] is block l's input; residual[depth] the last block's output. [B,T,D] each.
+    let residual: [FloatBuffer]
+    let layers: [Layer]
+    /// Final LayerNorm output: the model's token features. [B,T,D]
+    public let tokens: FloatBuffer
+    let lnfMean, lnfRstd: FloatBuffer
+    /// Head output [B,K] (empty when the config has no head).
+    public let logits: FloatBuffer
+
+    // Backward scratch.
+    let dres, dln, dtmp, dattY: FloatBuffer   // [B,T,D]
+    let dqkv: FloatBuffer                     // [B,T,3D]
+    let dhid: FloatBuffer                     // [B,T,M]
+    let dprobs: FloatBuffer                   // [B,H,T,T]
+    let dtokens: FloatBuffer                  // [B,T,D]
+
+    public init(config c: ViTConfig, batch: Int) {
+        let buf = { (n: Int) in FloatBuffer(count: n) }
+        self.batch = batch
+        T = c.tokens; P = c.tokens - 1; D = c.embedDim; H = c.numHeads; M = c.mlpDim; K = c.numClasses
+        F = c.inChannels * c.patchSize * c.patchSize
+        let btd = batch * c.tokens * c.embedDim, bt = batch * c.tokens
+        patches = buf(batch * P * F)
+        residual = (0...c.depth).map { _ in buf(btd) }
+        let (tt, hh, mm) = (c.tokens, c.numHeads, c.mlpDim)
+        layers = (0..<c.depth).map { _ in
+            Layer(ln1: buf(btd), ln1Mean: buf(bt), ln1Rstd: buf(bt), qkv: buf(3 * btd), probs: buf(batch * hh * tt * tt),
+                  attnY: buf(btd), proj: buf(btd), mid: buf(btd), ln2: buf(btd), ln2Mean: buf(bt), ln2Rstd: buf(bt),
+                  fc1: buf(bt * mm), gelu: buf(bt * mm), fc2: buf(btd))
+        }
+        tokens = buf(btd); lnfMean = buf(bt); lnfRstd = buf(bt)
+        logits = buf(batch * K)
+        dres = buf(btd); dln = buf(btd); dtmp = buf(btd); dattY = buf(btd)
+        dqkv = buf(3 * btd); dhid = buf(bt * mm); dprobs = buf(batch * hh * tt * tt); dtokens = buf(btd)
+    }
+
+    /// Final normalized class token of image b, [D].
+    public func classToken(_ b: Int) -> UnsafeMutablePointer<Float> { tokens.pointer + b * T * D }
+    public var tokenCount: Int { T }
+    public var width: Int { D }
+    public var classes: Int { K }
+}
