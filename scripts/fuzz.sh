@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# Fuzzes one parser with libFuzzer + AddressSanitizer:  scripts/fuzz.sh TARGET [SECONDS]
+#   TARGET   FuzzSafetensors or FuzzONNX (an executable target following Sources/FuzzSafetensors)
+#   SECONDS  run time, default 60
+# Corpus: fuzz-corpus/TARGET (gitignored; seeded on first run from generated files and from
+# Fixtures/<format>/). Findings: fuzz-artifacts/TARGET/crash-* etc. Replay one with a normal
+# build: `swift run TARGET fuzz-artifacts/TARGET/crash-...`. Extra arguments after SECONDS go
+# to libFuzzer (e.g. -jobs=2, -max_len=4096).
+#
+# Why -sanitize=fuzzer,address and no -parse-as-library: SwiftPM links executables with
+# `--defsym main=<Target>_main`, which keeps libFuzzer's main out; the target's top-level code
+# calls LLVMFuzzerRunDriver itself when built with -DFUZZING. The release configuration keeps
+# the package's -Ounchecked, which drops Swift's own bounds traps; ASan is what catches
+# out-of-bounds reads there.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+target="${1:-}"
+seconds="${2:-60}"
+shift $(( $# < 2 ? $# : 2 ))
+case "$target" in
+    FuzzSafetensors) format=safetensors ;;
+    FuzzONNX) format=onnx ;;
+    *) echo "usage: scripts/fuzz.sh FuzzSafetensors|FuzzONNX [SECONDS] [libFuzzer flags...]" >&2; exit 2 ;;
+esac
+
+swift build -c release --scratch-path .build-fuzz --product "$target" \
+    -Xswiftc -sanitize=fuzzer,address -Xswiftc -DFUZZING >&2
+binary="$(swift build -c release --scratch-path .build-fuzz --show-bin-path)/$target"
+
+corpus="fuzz-corpus/$target"
+artifacts="fuzz-artifacts/$target"
+mkdir -p "$corpus" "$artifacts"
+
+# Small valid files give the fuzzer every branch of a correct header to mutate from.
+seed_safetensors() {
+    python3 - "$corpus" <<'EOF'
+import json, struct, sys, os
+out = sys.argv[1]
+sizes = {"F64": 8, "F32": 4, "F16": 2, "BF16": 2, "I64": 8, "I32": 4, "I16": 2, "I8": 1,
+         "U64": 8, "U32": 4, "U16": 2, "U8": 1, "BOOL": 1}
+def write(name, tensors, meta=None, pad=True):
+    header, data = {}, b""
+    if meta is not None:
+        header["__metadata__"] = meta
+    for tname, dtype, shape in tensors:
+        n = sizes[dtype]
+        for d in shape:
+            n *= d
+        header[tname] = {"dtype": dtype, "shape": shape, "data_offsets": [len(data), len(data) + n]}
+        data += bytes((i * 37) & 0xFF for i in range(n))
+    h = json.dumps(header, separators=(",", ":")).encode()
+    if pad:
+        h += b" " * (-len(h) % 8)
+    with open(os.path.join(out, "seed-" + name), "wb") as f:
+        f.write(struct.pack("<Q", len(h)) + h + data)
+write("empty", [])
+write("meta-only", [], {"format": "pt", "note": "a \"quoted\" \u00fc \\ value"})
+for dtype in sizes:
+    write("scalar-" + dtype, [("x", dtype, [])])
+write("zero-size", [("z", "F32", [0, 3]), ("a", "F16", [2, 2])])
+write("several", [("w", "F32", [2, 3]), ("b", "BF16", [3]), ("i", "I64", [1, 1, 2])], {"format": "np"})
+write("unpadded", [("x", "U8", [5])], pad=False)
+EOF
+}
+
+if [ -z "$(ls -A "$corpus")" ]; then
+    [ "$format" = safetensors ] && seed_safetensors
+    if [ -d "Fixtures/$format" ]; then
+        find "Fixtures/$format" -type f -size -256k ! -name '*.md' ! -name '*.dict' -exec cp {} "$corpus/" \;
+    fi
+fi
+
+dict=()
+[ -f "Fixtures/$format/fuzz.dict" ] && dict=(-dict="Fixtures/$format/fuzz.dict")
+
+exec "$binary" "$corpus" -max_total_time="$seconds" -artifact_prefix="$artifacts/" \
+    -print_final_stats=1 -timeout=10 -rss_limit_mb=4096 "${dict[@]}" "$@"
