@@ -1,8 +1,118 @@
 import ArgumentParser
+import Foundation
+import WaveFormats
 
 struct Inspect: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Show what a safetensors, ONNX or bundle file holds.")
-    @Argument(help: "The file to inspect.") var file: String
-    @Flag(help: "Print JSON (Schemas/inspect.schema.json) instead of a table.") var json = false
-    func run() throws { throw ValidationError("inspect: not built yet") }
+    static let configuration = CommandConfiguration(
+        abstract: "Show what a safetensors, ONNX or bundle file holds.",
+        discussion: """
+        Recognizes the model family (timm ViT/DeiT, Hugging Face ViT/DINOv2, BERT) and its \
+        configuration from the tensors, counts parameters, and lists every tensor. Tensors that \
+        the file carries beside the recognized model (e.g. the saliency decoder of the DINOv2 \
+        ONNX) are marked as not part of the ancestry.
+
+        Examples:
+          wave inspect ~/.cache/wave/vit_s_focus.onnx
+          wave inspect model.safetensors.index.json --json
+        """)
+
+    @Argument(help: "A .safetensors file, a sharded checkpoint's .safetensors.index.json, or an .onnx model.")
+    var file: String
+
+    @Flag(help: "Print JSON (Schemas/inspect.schema.json) instead of text.")
+    var json = false
+
+    @Option(help: "Attention heads, when the weights alone cannot tell (default: head dimension 64).")
+    var heads: Int?
+
+    func run() throws {
+        let model = try ModelFile.open(file)
+        var hints = model.configHints
+        if let heads { hints.heads = heads }
+        let detected: DetectedModel?
+        let detectError: Error?
+        do { detected = try Architecture.detect(model.tensors, hints: hints); detectError = nil }
+        catch { detected = nil; detectError = error }
+        let report = InspectReport(model: model, detected: detected, detectError: detectError)
+        print(json ? Fmt.json(report.jsonObject) : report.text)
+    }
+}
+
+/// What `inspect` says about a model file, as text or JSON (same facts).
+struct InspectReport {
+    let model: ModelFile
+    let detected: DetectedModel?
+    let detectError: Error?
+
+    private func role(_ name: String) -> String {
+        guard let d = detected else { return "unknown" }
+        if d.extras.contains(name) { return "not part of the ancestry" }
+        if d.ignored.contains(name) { return "ignored" }
+        return model.tensors[name]!.dtype.isFloatingPoint ? "ancestry" : "graph constant"
+    }
+
+    var text: String {
+        var out: [String] = []
+        out.append("file:       \(model.path) (\(Fmt.bytes(model.fileBytes)))")
+        out.append("format:     \(model.summary)")
+        if let d = detected {
+            out.append("family:     \(d.family.family): \(d.family.title)" + (d.prefix.isEmpty ? "" : ", under \"\(d.prefix)\""))
+            if let c = d.vit {
+                out.append("config:     depth \(c.depth), width \(c.embedDim), heads \(c.numHeads) (\(d.headsSource)), MLP \(c.mlpDim), "
+                    + "patch \(c.patchSize), image \(c.imageSize) (\(c.gridSize)×\(c.gridSize) grid), channels \(c.inChannels), "
+                    + "LayerScale \(c.layerScaleInit != nil ? "yes" : "no"), qkv bias \(c.qkvBias ? "yes" : "no"), "
+                    + (c.numClasses > 0 ? "classes \(c.numClasses)" : "no head (backbone)"))
+            }
+            if let b = d.bert {
+                out.append("config:     layers \(b.layers), width \(b.hiddenSize), heads \(b.heads) (\(d.headsSource)), MLP \(b.intermediateSize), "
+                    + "vocabulary \(b.vocabSize), positions \(b.maxPositions), token types \(b.typeVocabSize)")
+            }
+            out.append("parameters: \(Fmt.count(d.parameterCount)) (\(Fmt.millions(d.parameterCount))) in the ancestry")
+            if !d.extras.isEmpty {
+                let n = d.extras.reduce(0) { $0 + model.tensors[$1]!.count }
+                out.append("            \(Fmt.count(n)) in \(d.extras.count) tensors not part of the ancestry")
+            }
+        } else {
+            out.append("family:     not recognized (\(detectError.map { "\($0)" } ?? "no tensors"))")
+            out.append("parameters: \(Fmt.count(model.tensors.totalElements))")
+        }
+        let rows = model.tensors.order.map { name -> [String] in
+            let t = model.tensors[name]!
+            return [name, t.dtype.rawValue, Fmt.shape(t.shape), role(name), Fmt.count(t.byteCount)]
+        }
+        out.append("")
+        out.append(Fmt.table(["tensor", "dtype", "shape", "role", "bytes"], rows))
+        return out.joined(separator: "\n")
+    }
+
+    var jsonObject: [String: Any] {
+        var obj: [String: Any] = [
+            "schema": "wave.inspect/1",
+            "file": model.path, "format": model.format.rawValue, "file_bytes": model.fileBytes,
+            "summary": model.summary,
+        ]
+        obj["tensors"] = model.tensors.order.map { name -> [String: Any] in
+            let t = model.tensors[name]!
+            var e: [String: Any] = ["name": name, "dtype": t.dtype.rawValue, "shape": t.shape, "bytes": t.byteCount, "role": role(name)]
+            if let stored = model.storedNames[name] { e["stored_name"] = stored }
+            return e
+        }
+        if let d = detected {
+            var fam: [String: Any] = ["name": d.family.family, "title": d.family.title, "prefix": d.prefix, "heads_source": d.headsSource]
+            if let c = d.vit { fam["timm_kwargs"] = c.timmKwargs }
+            if let b = d.bert {
+                fam["bert_config"] = ["vocab_size": b.vocabSize, "hidden_size": b.hiddenSize, "num_hidden_layers": b.layers,
+                                      "num_attention_heads": b.heads, "intermediate_size": b.intermediateSize,
+                                      "max_position_embeddings": b.maxPositions, "type_vocab_size": b.typeVocabSize]
+            }
+            obj["family"] = fam
+            obj["parameters"] = ["ancestry": d.parameterCount,
+                                 "other": d.extras.reduce(0) { $0 + model.tensors[$1]!.count }]
+        } else {
+            obj["family"] = NSNull()
+            obj["unrecognized_reason"] = detectError.map { "\($0)" } ?? "no tensors"
+            obj["parameters"] = ["ancestry": 0, "other": model.tensors.totalElements]
+        }
+        return obj
+    }
 }

@@ -1,3 +1,4 @@
+import Foundation
 import WaveTensor
 
 /// Naming schemes a checkpoint can be written in.
@@ -13,7 +14,12 @@ extension Architecture {
     /// family stores them apart (HF's query/key/value). The inverse of `detect` for ViTs.
     public static func export(_ canonical: TensorSet, config: ViTConfig, names style: NameStyle) throws -> TensorSet {
         if style == .timm { return canonical }
-        let family = Family.named(config.layerScaleInit != nil ? "hf-dinov2" : "hf-vit")!
+        return try export(canonical, family: Family.named(config.layerScaleInit != nil ? "hf-dinov2" : "hf-vit")!,
+                          layers: config.depth)
+    }
+
+    /// Canonical names into `family`'s source names (the reverse of its map).
+    static func export(_ canonical: TensorSet, family: Family, layers: Int) throws -> TensorSet {
         var out = TensorSet()
         out.metadata = canonical.metadata
         var consumed = Set<String>()
@@ -38,10 +44,29 @@ extension Architecture {
             consumed.insert(name)
         }
         for e in family.stem { try emit(e, layer: nil) }
-        for l in 0..<config.depth { for e in family.layer { try emit(e, layer: l) } }
+        for l in 0..<layers { for e in family.layer { try emit(e, layer: l) } }
         for e in family.head { try emit(e, layer: nil) }
         let left = canonical.order.filter { !consumed.contains($0) }
         guard left.isEmpty else { throw ArchitectureError.unusedTensors(left) }
         return out
+    }
+}
+
+extension Architecture {
+    /// BERT canonical names back to Hugging Face `BertModel` names.
+    public static func exportBert(_ canonical: TensorSet, layers: Int) throws -> TensorSet {
+        try export(canonical, family: Family.named("bert")!, layers: layers)
+    }
+}
+
+extension BertConfig {
+    /// Hugging Face `BertConfig` keys, as written beside a converted BERT checkpoint.
+    public func hfJSON() -> String {
+        let obj: [String: Any] = ["model_type": "bert", "vocab_size": vocabSize, "hidden_size": hiddenSize,
+                                  "num_hidden_layers": layers, "num_attention_heads": heads,
+                                  "intermediate_size": intermediateSize, "max_position_embeddings": maxPositions,
+                                  "type_vocab_size": typeVocabSize, "hidden_act": "gelu", "layer_norm_eps": 1e-12]
+        let data = try! JSONSerialization.data(withJSONObject: obj, options: [.prettyPrinted, .sortedKeys])
+        return String(decoding: data, as: UTF8.self) + "\n"
     }
 }
