@@ -122,7 +122,13 @@ public final class ONNXModel: @unchecked Sendable {
         for i in 0..<n.n_attribute {
             guard let a = n.attribute[i]?.pointee else { continue }
             let key = cString(a.name)
-            attributes[key] = try attribute(a, tensorName: "\(name)/\(key)", decoder: decoder)
+            do {
+                attributes[key] = try attribute(a, tensorName: "\(name)/\(key)", decoder: decoder)
+            } catch ONNXError.unsupportedDataType where cString(n.op_type) != "Constant" {
+                // An operator's string/complex tensor attribute does not stop wave reading the weights;
+                // a Constant's does, because its value becomes a tensor.
+                attributes[key] = .unsupported(type: 4)
+            }
         }
         return ONNXNode(name: name, opType: cString(n.op_type), domain: cString(n.domain),
                         inputs: (0..<n.n_input).map { cString(n.input[$0]) },

@@ -72,18 +72,20 @@ extension ONNXModel {
             guard constantNames.contains(name) else { stored.append(name); continue }
             if let t = initializers[name], t.dtype.isFloatingPoint, t.count > 1 { stored.append(name) }
         }
-        var taken = Set(stored.filter { !$0.hasPrefix("onnx::") })
+        // Every stored name stays reserved, so a fallback to the raw name can never meet a derived one.
+        var taken = Set(stored)
         var plan: [ONNXNamedInitializer] = []
         for raw in stored {
             guard raw.hasPrefix("onnx::"), let t = initializers[raw] else {
                 plan.append(.init(stored: raw, name: raw, rule: .stored, transposed: false))
                 continue
             }
-            var derived = derive(raw, tensor: t, consumers: consumers)
-            if let d = derived, taken.contains(d.name) || d.name.hasPrefix(".") { derived = nil }
-            let entry = derived ?? ONNXNamedInitializer(stored: raw, name: raw, rule: .unnamed, transposed: false)
-            taken.insert(entry.name)
-            plan.append(entry)
+            if let d = derive(raw, tensor: t, consumers: consumers), !taken.contains(d.name) {
+                taken.insert(d.name)
+                plan.append(d)
+            } else {
+                plan.append(.init(stored: raw, name: raw, rule: .unnamed, transposed: false))
+            }
         }
         return plan
     }
