@@ -75,11 +75,17 @@ public struct ViTConfig: Sendable, Equatable, Codable {
             "img_size": imageSize, "patch_size": patchSize, "in_chans": inChannels, "num_classes": numClasses,
             "embed_dim": embedDim, "depth": depth, "num_heads": numHeads, "mlp_ratio": mlpRatio,
             "qkv_bias": qkvBias, "class_token": true, "global_pool": "token",
-            "norm_eps": Double(normEps), "act_layer": geluTanh ? "gelu_tanh" : "gelu",
+            "act_layer": geluTanh ? "gelu_tanh" : "gelu",
         ]
-        k["init_values"] = layerScaleInit.map { Double($0) } ?? NSNull()
+        // timm's norm layer is LayerNorm(eps=1e-6) and takes no eps keyword: a JSON that
+        // `VisionTransformer(**kwargs)` accepts as is names the eps only when it differs.
+        if normEps != 1e-6 { k["norm_eps"] = Self.decimal(normEps) }
+        k["init_values"] = layerScaleInit.map { Self.decimal($0) } ?? NSNull()
         return k
     }
+
+    /// The shortest decimal that reads back as `x` (1e-05, not 9.999999747378752e-06).
+    static func decimal(_ x: Float) -> Double { Double("\(x)") ?? Double(x) }
 
     /// Reads timm keyword arguments back (the JSON beside a checkpoint).
     public init(timmKwargs k: [String: Any]) throws {
