@@ -1,7 +1,7 @@
 /// A JSON value as the strict parser returns it. Objects keep their keys in file order, and
 /// numbers keep their literal text so that callers decide what an integer is (a shape of
 /// `2.0` or `1e3` is refused rather than rounded).
-indirect enum JSONValue {
+enum JSONValue {
     case object([JSONMember])
     case array([JSONValue])
     case string(String)
@@ -28,7 +28,7 @@ indirect enum JSONValue {
     }
 }
 
-/// One key and value of an object (a struct: a tuple here trips the compiler's recursion check).
+/// One key and value of an object (a struct: a labelled tuple here trips the compiler's recursion check).
 struct JSONMember {
     let key: String
     let value: JSONValue
@@ -99,7 +99,9 @@ struct StrictJSON {
         guard depth <= maxDepth else { throw SafetensorsError.jsonTooDeep(offset: pos, limit: maxDepth) }
         pos += 1
         var members: [JSONMember] = []
-        var seen = Set<String>()
+        // Tensor entries have three keys, so a linear scan beats hashing there; the set is
+        // built only for large objects such as the top level.
+        var seen: Set<String>? = nil
         skipWhitespace()
         if peek == UInt8(ascii: "}") { pos += 1; return .object(members) }
         while true {
@@ -107,7 +109,19 @@ struct StrictJSON {
             let keyOffset = pos
             guard peek == UInt8(ascii: "\"") else { throw fail("expected a string key") }
             let key = try string()
-            guard seen.insert(key).inserted else {
+            let duplicate: Bool
+            if var set = seen {
+                seen = nil
+                duplicate = !set.insert(key).inserted
+                seen = set
+            } else if members.count < 16 {
+                duplicate = members.contains { $0.key == key }
+            } else {
+                var set = Set(members.map(\.key))
+                duplicate = !set.insert(key).inserted
+                seen = set
+            }
+            guard !duplicate else {
                 if depth == 1, let topLevelDuplicate { throw topLevelDuplicate(key) }
                 throw SafetensorsError.duplicateKey(key: key, offset: keyOffset)
             }
@@ -190,11 +204,11 @@ struct StrictJSON {
             pos += 1
         }
         guard let stop = peek else { throw fail("unterminated string") }
-        var out = [UInt8](UnsafeRawBufferPointer(rebasing: bytes[start..<pos]))
         if stop == UInt8(ascii: "\"") {
             pos += 1
-            return String(decoding: out, as: UTF8.self)
+            return String(decoding: UnsafeRawBufferPointer(rebasing: bytes[start..<(pos - 1)]), as: UTF8.self)
         }
+        var out = [UInt8](UnsafeRawBufferPointer(rebasing: bytes[start..<pos]))
         while true {
             guard let c = peek else { throw fail("unterminated string") }
             pos += 1
