@@ -1,0 +1,54 @@
+import WaveTensor
+import WaveFormats
+
+extension WaveBundle {
+    /// The templates, scalers and ordinary tensors, decoded and checked against the plan and the
+    /// ancestry config: every component the architecture has is there, with consistent shapes.
+    public func templates() throws -> WaveTemplates {
+        let m = manifest
+        let cfg = m.ancestry
+        guard let mode = LayerScaleMode(rawValue: m.layerScale) else {
+            throw BundleError.badPlan("layer_scale is \"\(m.layerScale)\" (template or fold)")
+        }
+        let t = m.templateSize
+        guard t > 0, cfg.embedDim % t == 0, cfg.mlpDim % t == 0 else {
+            throw BundleError.badPlan("template size \(t) does not divide width \(cfg.embedDim) and MLP width \(cfg.mlpDim)")
+        }
+        let expected = ComponentSpec.present(in: cfg, layerScale: mode)
+        guard Set(m.components.map(\.name)) == Set(expected.map(\.name)), m.components.count == expected.count else {
+            throw BundleError.badPlan("components [\(m.components.map(\.name).joined(separator: ", "))] are not those of the ancestry "
+                + "[\(expected.map(\.name).joined(separator: ", "))]")
+        }
+        var fits: [ComponentFit] = []
+        for rec in m.components {
+            let spec = ComponentSpec.named(rec.name)!
+            guard rec.count >= 0, rec.count <= max(rec.requested, 0), rec.count <= 4096 else {
+                throw BundleError.badPlan("\(rec.name): \(rec.count) templates stored, \(rec.requested) requested")
+            }
+            let shape = spec.blockShape(n: rec.count, t: t, width: cfg.embedDim, mlp: cfg.mlpDim)
+            guard rec.kind == spec.kind, rec.tensor == spec.tensor, rec.outDim == shape.rows,
+                  rec.inDim == (spec.kind == .matrix ? shape.cols : 0) else {
+                throw BundleError.badPlan("\(rec.name): recorded as \(rec.kind.rawValue) \(rec.tensor) [\(rec.outDim), \(rec.inDim)], "
+                    + "the ancestry has \(spec.kind.rawValue) \(spec.tensor) [\(shape.rows), \(shape.cols)]")
+            }
+            let tshape = spec.kind == .matrix ? [shape.n, t, t] : [shape.n, t]
+            let sshape = spec.kind == .matrix ? [cfg.depth, shape.n, shape.r, shape.c] : [cfg.depth, shape.n, shape.r]
+            let templ = try tensor("templates." + rec.name)
+            guard templ.shape == tshape else { throw BundleError.badShape(name: "templates." + rec.name, reason: "shape \(templ.shape), plan says \(tshape)") }
+            let sc = try tensor("scalers." + rec.name)
+            guard sc.shape == sshape else { throw BundleError.badShape(name: "scalers." + rec.name, reason: "shape \(sc.shape), plan says \(sshape)") }
+            fits.append(ComponentFit(spec: spec, shape: shape, layers: cfg.depth, templates: templ.floats(), scalers: sc.floats(),
+                                     requested: rec.requested, relError: rec.relError))
+        }
+        var others = TensorSet()
+        let shapes = Dictionary(uniqueKeysWithValues: cfg.timmShapes.map { ($0.name, $0.shape) })
+        for name in Condenser.untemplated {
+            guard let want = shapes[name] else { continue }
+            let x = try tensor(name)
+            guard x.shape == want else { throw BundleError.badShape(name: name, reason: "shape \(x.shape), the ancestry config says \(want)") }
+            others.add(name, RawTensor(shape: x.shape, floats: x.floats()))
+        }
+        return WaveTemplates(family: m.family, ancestry: cfg, templateSize: t, layerScale: mode, components: fits, others: others,
+                             ancestryParameters: m.ancestryParameters)
+    }
+}
