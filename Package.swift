@@ -43,6 +43,7 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "wave", dependencies: ["WaveCLI"]),
+        .executableTarget(name: "wave-bench-engine", dependencies: ["WaveEngine"], swiftSettings: optimize),
 
         // libFuzzer targets: scripts/fuzz.sh builds them with -sanitize=fuzzer.
         .executableTarget(name: "FuzzSafetensors", dependencies: ["WaveFormats"]),

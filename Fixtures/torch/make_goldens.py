@@ -23,8 +23,6 @@ import torch.nn as nn
 import torch.nn.functional as F
 from safetensors.torch import save_file
 
-torch.manual_seed(0)
-torch.set_num_threads(1)
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 
@@ -172,6 +170,9 @@ def make_resample():
     save_file(out, os.path.join(HERE, "pos_embed_resample.safetensors"))
 
 
-make_case("vit_tiny_ls", ls=0.5, qkv_bias=True, eps=1e-6, tanh=False)
-make_case("vit_tiny_tanh", ls=None, qkv_bias=False, eps=1e-5, tanh=True, img=12, p=4, heads=4, classes=5, B=3)
-make_resample()
+if __name__ == "__main__":
+    torch.manual_seed(0)
+    torch.set_num_threads(1)
+    make_case("vit_tiny_ls", ls=0.5, qkv_bias=True, eps=1e-6, tanh=False)
+    make_case("vit_tiny_tanh", ls=None, qkv_bias=False, eps=1e-5, tanh=True, img=12, p=4, heads=4, classes=5, B=3)
+    make_resample()

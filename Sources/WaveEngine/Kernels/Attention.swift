@@ -13,6 +13,7 @@ struct AttentionShape {
 func attentionForward(y: UnsafeMutablePointer<Float>, probs: UnsafeMutablePointer<Float>,
                       qkv: UnsafePointer<Float>, _ s: AttentionShape) {
     let T = s.tokens, D = s.dim, hd = s.headDim
+    Profile.measure(.attentionGEMM) {
     for b in 0..<s.batch {
         for h in 0..<s.heads {
             let q = qkv + b * T * 3 * D + h * hd
@@ -20,13 +21,16 @@ func attentionForward(y: UnsafeMutablePointer<Float>, probs: UnsafeMutablePointe
                   probs + (b * s.heads + h) * T * T, T)
         }
     }
-    softmaxRows(probs, rows: s.batch * s.heads * T, n: T)
+    }
+    Profile.measure(.softmax) { softmaxRows(probs, rows: s.batch * s.heads * T, n: T) }
+    Profile.measure(.attentionGEMM) {
     for b in 0..<s.batch {
         for h in 0..<s.heads {
             let v = qkv + b * T * 3 * D + 2 * D + h * hd
             sgemm(false, false, T, hd, T, probs + (b * s.heads + h) * T * T, T, v, 3 * D, beta: 0,
                   y + b * T * D + h * hd, D)
         }
+    }
     }
 }
 
@@ -35,6 +39,7 @@ func attentionBackward(dqkv: UnsafeMutablePointer<Float>, scratch: UnsafeMutable
                        dy: UnsafePointer<Float>, qkv: UnsafePointer<Float>, probs: UnsafePointer<Float>,
                        _ s: AttentionShape) {
     let T = s.tokens, D = s.dim, hd = s.headDim
+    Profile.measure(.attentionGEMM) {
     for b in 0..<s.batch {
         for h in 0..<s.heads {
             let base = b * T * 3 * D + h * hd, p = probs + (b * s.heads + h) * T * T
@@ -44,13 +49,16 @@ func attentionBackward(dqkv: UnsafeMutablePointer<Float>, scratch: UnsafeMutable
             sgemm(true, false, T, hd, T, p, T, g, D, beta: 0, dqkv + base + 2 * D, 3 * D)
         }
     }
-    softmaxBackwardRows(scratch, probs, rows: s.batch * s.heads * T, n: T)
+    }
+    Profile.measure(.softmax) { softmaxBackwardRows(scratch, probs, rows: s.batch * s.heads * T, n: T) }
+    Profile.measure(.attentionGEMM) {
     for b in 0..<s.batch {
         for h in 0..<s.heads {
             let base = b * T * 3 * D + h * hd, ds = scratch + (b * s.heads + h) * T * T
             sgemm(false, false, T, hd, T, alpha: s.scale, ds, T, qkv + base + D, 3 * D, beta: 0, dqkv + base, 3 * D)
             sgemm(true, false, T, hd, T, alpha: s.scale, ds, T, qkv + base, 3 * D, beta: 0, dqkv + base + D, 3 * D)
         }
+    }
     }
 }
 
@@ -65,8 +73,8 @@ func softmaxRows(_ x: UnsafeMutablePointer<Float>, rows: Int, n: Int) {
 @inline(__always)
 func softmaxRow(_ x: UnsafeMutablePointer<Float>, _ n: Int) {
     var mv = V16(repeating: -.greatestFiniteMagnitude), i = 0
-    while i + 16 <= n { mv = pointwiseMax(mv, load16(x + i)); i += 16 }
-    var m = mv.max()
+    while i + 16 <= n { mv = vmax(mv, load16(x + i)); i += 16 }
+    var m = hmax(mv)
     while i < n { m = max(m, x[i]); i += 1 }
     var sv = V16(); i = 0
     while i + 16 <= n { let e = vexp(load16(x + i) - m); store16(e, x + i); sv += e; i += 16 }
@@ -114,7 +122,7 @@ func attentionForwardNaive(y: UnsafeMutablePointer<Float>, qkv: UnsafePointer<Fl
                     scores[j] = dot * Double(s.scale)
                 }
                 let m = scores.max()!
-                let e = scores.map { _exp($0 - m) }
+                let e = scores.map { libmExp($0 - m) }
                 let z = e.reduce(0, +)
                 for c in 0..<hd {
                     var acc = 0.0

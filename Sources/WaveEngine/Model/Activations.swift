@@ -14,7 +14,7 @@ public final class ViTActivations: @unchecked Sendable {
         let probs: FloatBuffer                   // [B,H,T,T]
         let attnY, proj, mid: FloatBuffer        // [B,T,D] each
         let ln2, ln2Mean, ln2Rstd: FloatBuffer
-        let fc1, gelu: FloatBuffer               // [B,T,M] each
+        let fc1, gelu, geluGrad: FloatBuffer     // [B,T,M] each (pre-activation, GELU, GELU')
         let fc2: FloatBuffer                     // [B,T,D]
     }
 
@@ -47,7 +47,7 @@ public final class ViTActivations: @unchecked Sendable {
         layers = (0..<c.depth).map { _ in
             Layer(ln1: buf(btd), ln1Mean: buf(bt), ln1Rstd: buf(bt), qkv: buf(3 * btd), probs: buf(batch * hh * tt * tt),
                   attnY: buf(btd), proj: buf(btd), mid: buf(btd), ln2: buf(btd), ln2Mean: buf(bt), ln2Rstd: buf(bt),
-                  fc1: buf(bt * mm), gelu: buf(bt * mm), fc2: buf(btd))
+                  fc1: buf(bt * mm), gelu: buf(bt * mm), geluGrad: buf(bt * mm), fc2: buf(btd))
         }
         tokens = buf(btd); lnfMean = buf(bt); lnfRstd = buf(bt)
         logits = buf(batch * K)

@@ -20,9 +20,9 @@ extension ViTModel {
         }
         let dres = a.dres.pointer
         a.dres.zero()
-        layerNormBackward(dinp: dres, dweight: g + off.normw, dbias: g + off.normb, dout: dtok,
+        Profile.measure(.layerNorm) { layerNormBackward(dinp: dres, dweight: g + off.normw, dbias: g + off.normb, dout: dtok,
                           inp: a.residual[c.depth].pointer, weight: w + off.normw,
-                          mean: a.lnfMean.pointer, rstd: a.lnfRstd.pointer, rows: rows, d: D)
+                          mean: a.lnfMean.pointer, rstd: a.lnfRstd.pointer, rows: rows, d: D) }
 
         let shape = AttentionShape(batch: B, tokens: T, dim: D, heads: c.numHeads)
         for l in stride(from: c.depth - 1, through: 0, by: -1) {
@@ -30,46 +30,47 @@ extension ViTModel {
             // out = mid + γ2⊙fc2: ∂mid = dres (kept in place), ∂fc2 = γ2⊙dres.
             var dfc2 = UnsafePointer(dres)
             if let ls2 = o.ls2 {
-                layerScaleBackward(dout: a.dtmp.pointer, dgamma: g + ls2, grad: dres, branch: L.fc2.pointer,
-                                   gamma: w + ls2, rows: rows, d: D)
+                Profile.measure(.residual) { layerScaleBackward(dout: a.dtmp.pointer, dgamma: g + ls2, grad: dres, branch: L.fc2.pointer,
+                                   gamma: w + ls2, rows: rows, d: D) }
                 dfc2 = UnsafePointer(a.dtmp.pointer)
             }
-            linearBackward(dinp: a.dhid.pointer, dweight: g + o.fc2w, dbias: g + o.fc2b, dout: dfc2,
-                           inp: L.gelu.pointer, weight: w + o.fc2w, rows: rows, inF: M, outF: D)
-            geluBackward(dinp: a.dhid.pointer, dout: a.dhid.pointer, inp: L.fc1.pointer, n: rows * M,
-                         tanhApprox: c.geluTanh)
-            linearBackward(dinp: a.dln.pointer, dweight: g + o.fc1w, dbias: g + o.fc1b, dout: a.dhid.pointer,
-                           inp: L.ln2.pointer, weight: w + o.fc1w, rows: rows, inF: D, outF: M)
-            layerNormBackward(dinp: dres, dweight: g + o.ln2w, dbias: g + o.ln2b, dout: a.dln.pointer,
+            Profile.measure(.linearBackward) { linearBackward(dinp: a.dhid.pointer, dweight: g + o.fc2w, dbias: g + o.fc2b, dout: dfc2,
+                           inp: L.gelu.pointer, weight: w + o.fc2w, rows: rows, inF: M, outF: D) }
+            Profile.measure(.gelu) { geluBackward(dinp: a.dhid.pointer, dout: a.dhid.pointer, deriv: L.geluGrad.pointer, n: rows * M) }
+            Profile.measure(.linearBackward) { linearBackward(dinp: a.dln.pointer, dweight: g + o.fc1w, dbias: g + o.fc1b, dout: a.dhid.pointer,
+                           inp: L.ln2.pointer, weight: w + o.fc1w, rows: rows, inF: D, outF: M) }
+            Profile.measure(.layerNorm) { layerNormBackward(dinp: dres, dweight: g + o.ln2w, dbias: g + o.ln2b, dout: a.dln.pointer,
                               inp: L.mid.pointer, weight: w + o.ln2w, mean: L.ln2Mean.pointer,
-                              rstd: L.ln2Rstd.pointer, rows: rows, d: D)
+                              rstd: L.ln2Rstd.pointer, rows: rows, d: D) }
 
             // mid = x + γ1⊙proj.
             var dproj = UnsafePointer(dres)
             if let ls1 = o.ls1 {
-                layerScaleBackward(dout: a.dtmp.pointer, dgamma: g + ls1, grad: dres, branch: L.proj.pointer,
-                                   gamma: w + ls1, rows: rows, d: D)
+                Profile.measure(.residual) { layerScaleBackward(dout: a.dtmp.pointer, dgamma: g + ls1, grad: dres, branch: L.proj.pointer,
+                                   gamma: w + ls1, rows: rows, d: D) }
                 dproj = UnsafePointer(a.dtmp.pointer)
             }
-            linearBackward(dinp: a.dattY.pointer, dweight: g + o.projw, dbias: g + o.projb, dout: dproj,
-                           inp: L.attnY.pointer, weight: w + o.projw, rows: rows, inF: D, outF: D)
+            Profile.measure(.linearBackward) { linearBackward(dinp: a.dattY.pointer, dweight: g + o.projw, dbias: g + o.projb, dout: dproj,
+                           inp: L.attnY.pointer, weight: w + o.projw, rows: rows, inF: D, outF: D) }
             attentionBackward(dqkv: a.dqkv.pointer, scratch: a.dprobs.pointer, dy: a.dattY.pointer,
                               qkv: L.qkv.pointer, probs: L.probs.pointer, shape)
-            linearBackward(dinp: a.dln.pointer, dweight: g + o.qkvw, dbias: o.qkvb.map { g + $0 },
+            Profile.measure(.linearBackward) { linearBackward(dinp: a.dln.pointer, dweight: g + o.qkvw, dbias: o.qkvb.map { g + $0 },
                            dout: a.dqkv.pointer, inp: L.ln1.pointer, weight: w + o.qkvw,
-                           rows: rows, inF: D, outF: 3 * D)
-            layerNormBackward(dinp: dres, dweight: g + o.ln1w, dbias: g + o.ln1b, dout: a.dln.pointer,
+                           rows: rows, inF: D, outF: 3 * D) }
+            Profile.measure(.layerNorm) { layerNormBackward(dinp: dres, dweight: g + o.ln1w, dbias: g + o.ln1b, dout: a.dln.pointer,
                               inp: a.residual[l].pointer, weight: w + o.ln1w, mean: L.ln1Mean.pointer,
-                              rstd: L.ln1Rstd.pointer, rows: rows, d: D)
+                              rstd: L.ln1Rstd.pointer, rows: rows, d: D) }
         }
 
         // Stem: pos gets every image's gradient, cls the class rows, the patch conv the rest.
+        Profile.measure(.stem) {
         for b in 0..<B {
             let db = dres + b * T * D
             addInPlace(g + off.pos, db, T * D)
             addInPlace(g + off.cls, db, D)
             sgemm(true, false, D, F, P, db + D, D, a.patches.pointer + b * P * F, F, beta: 1, g + off.pew, F)
             columnSums(db + D, rows: P, cols: D, into: g + off.peb)
+        }
         }
     }
 }

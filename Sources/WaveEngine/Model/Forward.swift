@@ -7,6 +7,7 @@ extension ViTModel {
     public func forward(images: UnsafePointer<Float>, _ a: ViTActivations) {
         let c = config, B = a.batch, T = a.T, P = a.P, D = a.D, M = a.M, F = a.F
         let w = params.pointer
+        Profile.measure(.stem) {
         unfoldPatches(images, into: a.patches.pointer, batch: B)
 
         // Stem: the patch products land straight in rows 1..T−1 of each image's token block.
@@ -18,34 +19,35 @@ extension ViTModel {
             xb.update(from: w + off.cls, count: D)
         }
         for b in 0..<B { addInPlace(x0 + b * T * D, w + off.pos, T * D) }
+        }
 
         let rows = B * T
         let shape = AttentionShape(batch: B, tokens: T, dim: D, heads: c.numHeads)
         for (l, o) in off.blocks.enumerated() {
             let L = a.layers[l], x = a.residual[l].pointer
-            layerNormForward(L.ln1.pointer, mean: L.ln1Mean.pointer, rstd: L.ln1Rstd.pointer, x,
-                             weight: w + o.ln1w, bias: w + o.ln1b, rows: rows, d: D, eps: c.normEps)
-            linearForward(L.qkv.pointer, L.ln1.pointer, w + o.qkvw, o.qkvb.map { w + $0 }, rows: rows, inF: D, outF: 3 * D)
+            Profile.measure(.layerNorm) { layerNormForward(L.ln1.pointer, mean: L.ln1Mean.pointer, rstd: L.ln1Rstd.pointer, x,
+                             weight: w + o.ln1w, bias: w + o.ln1b, rows: rows, d: D, eps: c.normEps) }
+            Profile.measure(.linearForward) { linearForward(L.qkv.pointer, L.ln1.pointer, w + o.qkvw, o.qkvb.map { w + $0 }, rows: rows, inF: D, outF: 3 * D) }
             attentionForward(y: L.attnY.pointer, probs: L.probs.pointer, qkv: L.qkv.pointer, shape)
-            linearForward(L.proj.pointer, L.attnY.pointer, w + o.projw, w + o.projb, rows: rows, inF: D, outF: D)
-            residualAdd(L.mid.pointer, x, L.proj.pointer, gamma: o.ls1.map { w + $0 }, rows: rows, d: D)
-            layerNormForward(L.ln2.pointer, mean: L.ln2Mean.pointer, rstd: L.ln2Rstd.pointer, L.mid.pointer,
-                             weight: w + o.ln2w, bias: w + o.ln2b, rows: rows, d: D, eps: c.normEps)
-            linearForward(L.fc1.pointer, L.ln2.pointer, w + o.fc1w, w + o.fc1b, rows: rows, inF: D, outF: M)
-            geluForward(L.gelu.pointer, L.fc1.pointer, n: rows * M, tanhApprox: c.geluTanh)
-            linearForward(L.fc2.pointer, L.gelu.pointer, w + o.fc2w, w + o.fc2b, rows: rows, inF: M, outF: D)
-            residualAdd(a.residual[l + 1].pointer, L.mid.pointer, L.fc2.pointer, gamma: o.ls2.map { w + $0 },
-                        rows: rows, d: D)
+            Profile.measure(.linearForward) { linearForward(L.proj.pointer, L.attnY.pointer, w + o.projw, w + o.projb, rows: rows, inF: D, outF: D) }
+            Profile.measure(.residual) { residualAdd(L.mid.pointer, x, L.proj.pointer, gamma: o.ls1.map { w + $0 }, rows: rows, d: D) }
+            Profile.measure(.layerNorm) { layerNormForward(L.ln2.pointer, mean: L.ln2Mean.pointer, rstd: L.ln2Rstd.pointer, L.mid.pointer,
+                             weight: w + o.ln2w, bias: w + o.ln2b, rows: rows, d: D, eps: c.normEps) }
+            Profile.measure(.linearForward) { linearForward(L.fc1.pointer, L.ln2.pointer, w + o.fc1w, w + o.fc1b, rows: rows, inF: D, outF: M) }
+            Profile.measure(.gelu) { geluForward(L.gelu.pointer, deriv: L.geluGrad.pointer, L.fc1.pointer, n: rows * M, tanhApprox: c.geluTanh) }
+            Profile.measure(.linearForward) { linearForward(L.fc2.pointer, L.gelu.pointer, w + o.fc2w, w + o.fc2b, rows: rows, inF: M, outF: D) }
+            Profile.measure(.residual) { residualAdd(a.residual[l + 1].pointer, L.mid.pointer, L.fc2.pointer, gamma: o.ls2.map { w + $0 },
+                        rows: rows, d: D) }
         }
-        layerNormForward(a.tokens.pointer, mean: a.lnfMean.pointer, rstd: a.lnfRstd.pointer,
+        Profile.measure(.layerNorm) { layerNormForward(a.tokens.pointer, mean: a.lnfMean.pointer, rstd: a.lnfRstd.pointer,
                          a.residual[c.depth].pointer, weight: w + off.normw, bias: w + off.normb,
-                         rows: rows, d: D, eps: c.normEps)
-        if let hw = off.headw, let hb = off.headb {
+                         rows: rows, d: D, eps: c.normEps) }
+        if let hw = off.headw, let hb = off.headb { Profile.measure(.head) {
             let K = a.K, lg = a.logits.pointer
             for b in 0..<B { (lg + b * K).update(from: w + hb, count: K) }
             // Class tokens are every T-th row of `tokens`: a strided A operand (lda = T·D).
             sgemm(false, true, B, K, D, a.tokens.pointer, T * D, w + hw, D, beta: 1, lg, K)
-        }
+        } }
     }
 
     /// patches[b, gy·G+gx, (ch·p + ky)·p + kx] = img[b, ch, gy·p+ky, gx·p+kx]: the conv weight

@@ -40,8 +40,8 @@ public final class AdamW: @unchecked Sendable {
     public func update(params: FloatBuffer, grads: FloatBuffer, lr: Float) {
         step += 1
         let c = config
-        let bc1 = 1 - Float(_exp(Double(step) * _log(Double(c.beta1))))
-        let bc2 = 1 - Float(_exp(Double(step) * _log(Double(c.beta2))))
+        let bc1 = 1 - Float(libmExp(Double(step) * libmLog(Double(c.beta1))))
+        let bc2 = 1 - Float(libmExp(Double(step) * libmLog(Double(c.beta2))))
         let stepSize = lr / bc1, invBC2Sqrt = 1 / bc2.squareRoot()
         let pp = SendablePointer(params.pointer), gp = SendablePointer(grads.pointer)
         let mp = SendablePointer(m.pointer), vp = SendablePointer(v.pointer)
@@ -96,6 +96,6 @@ public struct CosineSchedule: Sendable {
         if step < warmupSteps { return baseLR * Float(step + 1) / Float(warmupSteps) }
         let span = max(1, totalSteps - warmupSteps)
         let progress = min(1, Double(step - warmupSteps) / Double(span))
-        return minLR + Float(0.5 * Double(baseLR - minLR) * (1 + _cos(Double.pi * progress)))
+        return minLR + Float(0.5 * Double(baseLR - minLR) * (1 + libmCos(Double.pi * progress)))
     }
 }

@@ -106,9 +106,9 @@ public enum Loss {
         var m = -Double.infinity
         for k in 0..<K { m = max(m, Double(z[k])) }
         var s = 0.0
-        for k in 0..<K { p[k] = _exp(Double(z[k]) - m); s += p[k] }
+        for k in 0..<K { p[k] = libmExp(Double(z[k]) - m); s += p[k] }
         for k in 0..<K { p[k] /= s }
-        return m + _log(s)
+        return m + libmLog(s)
     }
 
     private static func logSumExp(_ z: [Float], _ K: Int, into p: inout [Double]) -> Double {

@@ -31,7 +31,7 @@ public struct SeededRNG: RandomNumberGenerator, Sendable {
     public mutating func normal() -> Double {
         var u = uniform()
         while u == 0 { u = uniform() }
-        return (-2 * _log(u)).squareRoot() * _cos(2 * Double.pi * uniform())
+        return (-2 * libmLog(u)).squareRoot() * libmCos(2 * Double.pi * uniform())
     }
 
     /// Normal(0, std) restricted to [lo, hi] by rejection (timm `trunc_normal_` bounds are absolute values).

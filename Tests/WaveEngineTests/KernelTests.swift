@@ -1,0 +1,138 @@
+import Testing
+@testable import WaveEngine
+
+/// Every optimized kernel against its naive Double reference, at sizes that are not multiples of
+/// the 16-lane vectors (tails) and with more rows than one worker chunk.
+@Suite struct KernelTests {
+    init() { Engine.configure(threads: 2) }
+
+    @Test func linearForwardAndBackwardMatchNaive() {
+        let rows = 37, inF = 21, outF = 19
+        let x = randomFloats(rows * inF, seed: 1), w = randomFloats(outF * inF, seed: 2), b = randomFloats(outF, seed: 3)
+        var fast = [Float](repeating: 0, count: rows * outF), slow = fast
+        linearForward(&fast, x, w, b, rows: rows, inF: inF, outF: outF)
+        linearForwardNaive(&slow, x, w, b, rows: rows, inF: inF, outF: outF)
+        #expect(scaledError(fast, slow) < 1e-6)
+
+        let g = randomFloats(rows * outF, seed: 4)
+        var dxF = [Float](repeating: 0, count: rows * inF), dxS = dxF
+        var dwF = [Float](repeating: 0.5, count: outF * inF), dwS = dwF
+        var dbF = [Float](repeating: 0.25, count: outF), dbS = dbF
+        linearBackward(dinp: &dxF, dweight: &dwF, dbias: &dbF, dout: g, inp: x, weight: w, rows: rows, inF: inF, outF: outF)
+        linearBackwardNaive(dinp: &dxS, dweight: &dwS, dbias: &dbS, dout: g, inp: x, weight: w, rows: rows, inF: inF, outF: outF)
+        #expect(scaledError(dxF, dxS) < 1e-6)
+        #expect(scaledError(dwF, dwS) < 1e-6)
+        #expect(scaledError(dbF, dbS) < 1e-6)
+    }
+
+    @Test(arguments: [16, 24, 5])
+    func layerNormMatchesNaive(d: Int) {
+        let rows = 70
+        // An offset and scale like a residual stream's, where one-pass variance would lose digits.
+        let x = randomFloats(rows * d, seed: 5).map { 3 + 2 * $0 }
+        let w = randomFloats(d, seed: 6).map { 1 + 0.3 * $0 }, b = randomFloats(d, seed: 7)
+        var y = [Float](repeating: 0, count: rows * d), ref = y
+        var mean = [Float](repeating: 0, count: rows), rstd = mean
+        layerNormForward(&y, mean: &mean, rstd: &rstd, x, weight: w, bias: b, rows: rows, d: d, eps: 1e-6)
+        layerNormForwardNaive(&ref, x, weight: w, bias: b, rows: rows, d: d, eps: 1e-6)
+        #expect(scaledError(y, ref) < 1e-5)
+
+        let g = randomFloats(rows * d, seed: 8)
+        var dx = [Float](repeating: 0.1, count: rows * d), dxR = dx
+        var dw = [Float](repeating: 0, count: d), dwR = dw, db = dw, dbR = dw
+        layerNormBackward(dinp: &dx, dweight: &dw, dbias: &db, dout: g, inp: x, weight: w, mean: mean, rstd: rstd, rows: rows, d: d)
+        layerNormBackwardNaive(dinp: &dxR, dweight: &dwR, dbias: &dbR, dout: g, inp: x, weight: w, rows: rows, d: d, eps: 1e-6)
+        #expect(scaledError(dx, dxR) < 1e-5)
+        #expect(scaledError(dw, dwR) < 1e-5)
+        #expect(scaledError(db, dbR) < 1e-5)
+    }
+
+    @Test(arguments: [false, true])
+    func geluMatchesNaive(tanhApprox: Bool) {
+        let n = 16 * 1100 + 7
+        let x = (0..<n).map { Float($0) / Float(n) * 16 - 8 }
+        var y = [Float](repeating: 0, count: n), dy = y
+        geluForward(&y, deriv: &dy, x, n: n, tanhApprox: tanhApprox)
+        var worstY: Float = 0, worstD: Float = 0
+        for i in 0..<n {
+            worstY = max(worstY, abs(y[i] - geluNaive(x[i], tanhApprox: tanhApprox)))
+            worstD = max(worstD, abs(dy[i] - geluGradNaive(x[i], tanhApprox: tanhApprox)))
+        }
+        #expect(worstY < 2e-6, "gelu abs error \(worstY)")
+        #expect(worstD < 2e-6, "gelu' abs error \(worstD)")
+        let g = randomFloats(n, seed: 9)
+        var dx = [Float](repeating: 0, count: n)
+        geluBackward(dinp: &dx, dout: g, deriv: dy, n: n)
+        #expect(dx[1234] == g[1234] * dy[1234])
+    }
+
+    @Test func fastExpAndErfAccuracy() {
+        var worstExp = 0.0, worstErf = 0.0
+        var x: Float = -80
+        while x < 80 {
+            let e = Double(FastMath.exp(x)), r = libmExp(Double(x))
+            worstExp = max(worstExp, abs(e - r) / r)
+            x += 0.0137
+        }
+        x = -6
+        while x < 6 {
+            worstErf = max(worstErf, abs(Double(FastMath.erf(x)) - libmErf(Double(x))))
+            x += 0.000_37
+        }
+        #expect(worstExp < 2.5e-7, "exp relative error \(worstExp)")
+        #expect(worstErf < 4e-7, "erf absolute error \(worstErf)")
+    }
+
+    @Test func attentionMatchesNaive() {
+        let s = AttentionShape(batch: 2, tokens: 19, dim: 24, heads: 3)
+        let qkv = randomFloats(s.batch * s.tokens * 3 * s.dim, seed: 10)
+        var y = [Float](repeating: 0, count: s.batch * s.tokens * s.dim), ref = y
+        var probs = [Float](repeating: 0, count: s.batch * s.heads * s.tokens * s.tokens)
+        attentionForward(y: &y, probs: &probs, qkv: qkv, s)
+        attentionForwardNaive(y: &ref, qkv: qkv, s)
+        #expect(scaledError(y, ref) < 1e-5)
+        // Each probability row sums to 1.
+        for r in 0..<(s.batch * s.heads * s.tokens) {
+            let sum = probs[(r * s.tokens)..<((r + 1) * s.tokens)].reduce(0, +)
+            #expect(abs(sum - 1) < 1e-5)
+        }
+    }
+
+    /// The attention backward against central differences of the naive forward in Double-accumulated
+    /// Float32 (loss = Σ g⊙y, so ∂loss/∂qkv is a vector–Jacobian product).
+    @Test func attentionBackwardMatchesFiniteDifferences() {
+        let s = AttentionShape(batch: 1, tokens: 5, dim: 8, heads: 2)
+        var qkv = randomFloats(s.tokens * 3 * s.dim, seed: 11)
+        let g = randomFloats(s.tokens * s.dim, seed: 12)
+        var y = [Float](repeating: 0, count: s.tokens * s.dim)
+        var probs = [Float](repeating: 0, count: s.heads * s.tokens * s.tokens), scratch = probs
+        attentionForward(y: &y, probs: &probs, qkv: qkv, s)
+        var dqkv = [Float](repeating: 0, count: qkv.count)
+        attentionBackward(dqkv: &dqkv, scratch: &scratch, dy: g, qkv: qkv, probs: probs, s)
+        func loss(_ q: [Float]) -> Double {
+            var out = [Float](repeating: 0, count: s.tokens * s.dim)
+            attentionForwardNaive(y: &out, qkv: q, s)
+            return zip(out, g).reduce(0) { $0 + Double($1.0) * Double($1.1) }
+        }
+        let h: Float = 1e-2
+        var worst = 0.0
+        for i in 0..<qkv.count {
+            let keep = qkv[i]
+            qkv[i] = keep + h; let up = loss(qkv)
+            qkv[i] = keep - h; let down = loss(qkv)
+            qkv[i] = keep
+            worst = max(worst, abs((up - down) / Double(2 * h) - Double(dqkv[i])))
+        }
+        #expect(worst < 2e-3, "max abs error \(worst)")
+    }
+
+    @Test func softmaxBackwardRowIdentity() {
+        // For p = softmax(z): Σ_j ∂L/∂z_j = 0 whatever ∂L/∂p is.
+        let n = 37
+        var p = randomFloats(n, seed: 13)
+        softmaxRows(&p, rows: 1, n: n)
+        var dp = randomFloats(n, seed: 14)
+        softmaxBackwardRows(&dp, p, rows: 1, n: n)
+        #expect(abs(dp.reduce(0, +)) < 1e-6)
+    }
+}

@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Engine speed, same run, same machine: wave-bench-engine (release) and a PyTorch peer doing the same
+# AdamW training step of a ViT-Ti (d 192, 12 layers, 3 heads, MLP 768) at
+#   32×32 / patch 4 / batch 64   and   224×224 / patch 16 / batch 32,  2 threads.
+# Usage: scripts/bench-engine.sh [threads] [steps]     (PyTorch from ~/.cache/wave/venv, never a dependency)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+THREADS=${1:-2}
+STEPS=${2:-6}
+PY=${WAVE_VENV:-$HOME/.cache/wave/venv}/bin/python
+swift build --scratch-path .build-eng -c release --product wave-bench-engine >&2
+BIN=.build-eng/release/wave-bench-engine
+
+peer() {  # image patch batch steps
+  OMP_NUM_THREADS=$THREADS MKL_NUM_THREADS=$THREADS "$PY" - "$@" <<'PY'
+import sys, time, torch, torch.nn.functional as F
+sys.path.insert(0, "Fixtures/torch")
+from make_goldens import ViT
+img, patch, batch, steps = map(int, sys.argv[1:5])
+torch.set_num_threads(int(__import__("os").environ["OMP_NUM_THREADS"]))
+torch.manual_seed(0)
+m = ViT(img, patch, 3, 10, 192, 12, 3, 768, None, True, 1e-6, False)
+opt = torch.optim.AdamW(m.parameters(), lr=1e-3, weight_decay=0.05)
+x, y = torch.randn(batch, 3, img, img), torch.arange(batch) % 10
+def step():
+    opt.zero_grad(set_to_none=True)
+    F.cross_entropy(m(x)[0], y, label_smoothing=0.1).backward()
+    torch.nn.utils.clip_grad_norm_(m.parameters(), 1.0)
+    opt.step()
+step()
+t0 = time.perf_counter()
+for _ in range(steps): step()
+dt = (time.perf_counter() - t0) / steps
+print(f"{batch / dt:.2f}")
+PY
+}
+
+printf '%s\n' "threads $THREADS, $(date -u +%FT%TZ), load $(cut -d' ' -f1-3 /proc/loadavg)"
+for shape in "32 4 64" "224 16 32"; do
+  set -- $shape
+  steps=$STEPS; [ "$1" = 224 ] && steps=$(( (STEPS + 1) / 2 ))
+  out=$("$BIN" bench --shape "$1" --threads "$THREADS" --steps "$steps")
+  wave=$(printf '%s\n' "$out" | head -1 | sed -E 's/.* ([0-9.]+) images\/s.*/\1/')
+  torch=$(peer "$1" "$2" "$3" "$steps")
+  printf '%s\n' "$out"
+  printf '  PyTorch %s: %s images/s  ->  wave/PyTorch = %s\n\n' "$(
+    "$PY" -c 'import torch; print(torch.__version__)')" "$torch" "$(awk -v a="$wave" -v b="$torch" 'BEGIN{printf "%.2f", a/b}')"
+done
