@@ -93,7 +93,7 @@ import WaveTensor
     func timing() throws {
         let clock = ContinuousClock()
         var loads: [Duration] = [], names: [Duration] = []
-        for _ in 0..<3 {
+        for _ in 0..<5 {
             var model: ONNXModel?
             loads.append(try clock.measure { model = try ONNXModel.load(path: Self.path) })
             names.append(try clock.measure { _ = try model!.namedTensors() })
