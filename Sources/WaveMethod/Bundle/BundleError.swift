@@ -32,6 +32,16 @@ public enum BundleError: Error, CustomStringConvertible, Equatable {
     case badConfig(String)
     case missingTensor(String)
 
+    /// The case name ("badMagic", "checksumMismatch", ...): stable, for tests and JSON output.
+    public var code: String {
+        switch self {
+        case .badMagic: return "badMagic"
+        case .manifestChecksum: return "manifestChecksum"
+        case .manifestUnparsable: return "manifestUnparsable"
+        default: return Mirror(reflecting: self).children.first?.label ?? "unknown"
+        }
+    }
+
     public var description: String {
         switch self {
         case let .tooSmall(size): return "bundle: \(size) bytes is shorter than the 56-byte header (truncated file?)"
