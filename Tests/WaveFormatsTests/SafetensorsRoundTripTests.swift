@@ -20,6 +20,20 @@ struct SafetensorsRoundTripTests {
         #expect(dir.contents == ["m.safetensors"], "no temporary files left behind")
     }
 
+    /// Every dtype as a scalar, an empty tensor and a matrix, whatever the seeds happen to draw.
+    @Test(arguments: DType.allCases)
+    func everyDType(_ dtype: DType) throws {
+        var set = TensorSet()
+        for (name, shape) in [("scalar", [Int]()), ("empty", [0, 7]), ("matrix", [2, 3])] {
+            let bytes = (0..<checkedByteCount(shape: shape, elementSize: dtype.size)!).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ 7) }
+            _ = bytes.withUnsafeBytes { set.add(name, RawTensor(dtype: dtype, shape: shape, copying: $0)) }
+        }
+        let dir = try TempDir()
+        defer { dir.cleanup() }
+        try Safetensors.write(set, to: dir.file("d.safetensors"))
+        #expect(sameTensorSet(set, try Safetensors.read(path: dir.file("d.safetensors"))))
+    }
+
     @Test(arguments: 0..<20)
     func sharded(seed: Int) throws {
         var rng = SplitMix64(seed: UInt64(1000 + seed))

@@ -42,7 +42,9 @@ struct SafetensorsHeader {
         }
         if let bad = firstInvalidUTF8(headerBytes) { throw SafetensorsError.headerNotUTF8(offset: bad) }
         let json = try StrictJSON.parse(headerBytes, maxDepth: Self.maxJSONDepth,
-                                        topLevelDuplicate: { .duplicateTensorName(name: $0) })
+                                        topLevelDuplicate: { key, offset in
+            key == "__metadata__" ? .duplicateKey(key: key, offset: offset) : .duplicateTensorName(name: key)
+        })
         guard case let .object(members) = json else { throw SafetensorsError.headerNotObject }
 
         var metadata: [String: String] = [:]

@@ -11,7 +11,9 @@ enum JSONValue {
 
     /// The value as an Int when it is an integer literal that fits.
     var integer: Int? {
-        guard case let .number(text) = self, !text.contains(where: { $0 == "." || $0 == "e" || $0 == "E" }) else { return nil }
+        guard case let .number(text) = self,
+              !text.utf8.contains(where: { $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "e") || $0 == UInt8(ascii: "E") })
+        else { return nil }
         return Int(text)
     }
 
@@ -42,11 +44,12 @@ struct StrictJSON {
     private let bytes: UnsafeRawBufferPointer
     private var pos = 0
     private let maxDepth: Int
-    /// Lets the safetensors header report a repeated top-level key as a repeated tensor name.
-    private let topLevelDuplicate: ((String) -> SafetensorsError)?
+    /// Lets the safetensors header report a repeated top-level key (with its offset) as a
+    /// repeated tensor name.
+    private let topLevelDuplicate: ((String, Int) -> SafetensorsError)?
 
     static func parse(_ bytes: UnsafeRawBufferPointer, maxDepth: Int = 32,
-                      topLevelDuplicate: ((String) -> SafetensorsError)? = nil) throws -> JSONValue {
+                      topLevelDuplicate: ((String, Int) -> SafetensorsError)? = nil) throws -> JSONValue {
         var p = StrictJSON(bytes: bytes, maxDepth: maxDepth, topLevelDuplicate: topLevelDuplicate)
         p.skipWhitespace()
         let v = try p.value(depth: 0)
@@ -55,7 +58,7 @@ struct StrictJSON {
         return v
     }
 
-    private init(bytes: UnsafeRawBufferPointer, maxDepth: Int, topLevelDuplicate: ((String) -> SafetensorsError)?) {
+    private init(bytes: UnsafeRawBufferPointer, maxDepth: Int, topLevelDuplicate: ((String, Int) -> SafetensorsError)?) {
         self.bytes = bytes
         self.maxDepth = maxDepth
         self.topLevelDuplicate = topLevelDuplicate
@@ -122,7 +125,7 @@ struct StrictJSON {
                 seen = set
             }
             guard !duplicate else {
-                if depth == 1, let topLevelDuplicate { throw topLevelDuplicate(key) }
+                if depth == 1, let topLevelDuplicate { throw topLevelDuplicate(key, keyOffset) }
                 throw SafetensorsError.duplicateKey(key: key, offset: keyOffset)
             }
             skipWhitespace()
