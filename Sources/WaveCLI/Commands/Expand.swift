@@ -1,0 +1,114 @@
+import ArgumentParser
+import Foundation
+import WaveFormats
+import WaveMethod
+import WaveTensor
+
+struct Expand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Build a checkpoint of any depth and width from a wave bundle.",
+        discussion: """
+        Scalers for the target's layers come from the bundle's by linear interpolation (or TLEG's \
+        linear fit); wider targets pad them block-diagonally (exactly function-preserving for integer \
+        width factors with the heads scaled alike and --noise 0), narrower ones keep the leading \
+        sub-grid. The stem is resampled for a new grid, patch size or channel count; the head is \
+        inherited when the classes match, else new. Then W' = Σ S' ⊗ T is written tensor by tensor \
+        as safetensors with its timm config JSON beside it.
+
+        Examples:
+          wave expand dinov2-s.wave --depth 6 --width 384 -o s6.safetensors
+          wave expand dinov2-s.wave --depth 12 --width 768 --image-size 224 --classes 10 -o b.safetensors
+          wave expand dinov2-s.wave --depth 4 --width 192 --dry-run
+        """)
+
+    @Argument(help: "A bundle made by `wave condense`.")
+    var bundle: String
+
+    @Option(help: "Target depth L'.")
+    var depth: Int
+
+    @Option(help: "Target width D' (a multiple of the template size).")
+    var width: Int
+
+    @Option(help: "Target heads (default: scaled with the width, head dimension kept).")
+    var heads: Int?
+
+    @Option(help: "Patch size (default: the ancestry's).")
+    var patch: Int?
+
+    @Option(help: "Image size (default: the ancestry's, or its grid times a new patch size).")
+    var imageSize: Int?
+
+    @Option(help: "Input channels (default: the ancestry's).")
+    var channels: Int?
+
+    @Option(help: "Classes of the head (0: none; default: the ancestry's).")
+    var classes: Int?
+
+    @Option(help: "Scalers for the target's layers: interp or linear-fit (TLEG).")
+    var depthInit: DepthInit = .interp
+
+    @Option(help: "ε: N(0, ε²) noise in the off-diagonal scaler blocks of wider targets.")
+    var noise: Float = 0
+
+    @Option(help: "Seed for the noise and a new head.")
+    var seed: UInt64 = 0
+
+    @Option(help: "Tensor names: timm or hf.")
+    var names: NameStyle = .timm
+
+    @Option(name: .shortAndLong, help: "Output .safetensors path (the config goes beside it as .json).")
+    var output: String?
+
+    @Flag(help: "Print the plan (every output tensor and where it comes from) and write nothing.")
+    var dryRun = false
+
+    @Flag(help: "No progress on stderr.")
+    var quiet = false
+
+    func validate() throws {
+        if !dryRun {
+            guard let output else { throw ValidationError("give -o OUT.safetensors (or --dry-run)") }
+            guard output.hasSuffix(".safetensors") else { throw ValidationError("the output must end in .safetensors (got \(output))") }
+        }
+        guard noise >= 0, noise.isFinite else { throw ValidationError("--noise must be ≥ 0") }
+    }
+
+    func run() throws {
+        let start = Date()
+        let log: (String) -> Void = { if !quiet { note($0) } }
+        let b = try WaveBundle(path: bundle)
+        let templates = try b.templates()
+        var r = ExpansionRequest(depth: depth, width: width)
+        r.heads = heads; r.patch = patch; r.imageSize = imageSize; r.channels = channels; r.classes = classes
+        r.depthInit = depthInit; r.noise = noise; r.seed = seed
+        let plan = try Expander.plan(templates, r)
+        let s = plan.source, t = plan.target
+        let summary = "\(s.depth)×\(s.embedDim) (\(s.numHeads) heads) → \(t.depth)×\(t.embedDim) (\(t.numHeads) heads, MLP \(t.mlpDim)), "
+            + "image \(t.imageSize), patch \(t.patchSize), channels \(t.inChannels), classes \(t.numClasses), "
+            + "\(Fmt.count(t.parameterCount)) parameters"
+        if dryRun {
+            print("plan: \(summary)")
+            for n in plan.notes { print("note: \(n)") }
+            let layout = try plan.outputLayout(names: names)
+            var rows: [[String]] = []
+            for (e, out) in zip(plan.entries, layout) {
+                for (i, o) in out.outputs.enumerated() {
+                    rows.append([o.name, Fmt.shape(o.shape), i == 0 ? e.origin : "(part \(i + 1) of \(e.name))"])
+                }
+            }
+            print(Fmt.table(["tensor", "shape", "from"], rows))
+            return
+        }
+        log("expanding \(summary)")
+        for n in plan.notes { log("  \(n)") }
+        let meta = ["format": "pt", "wave.bundle": URL(fileURLWithPath: bundle).lastPathComponent,
+                    "wave.depth_init": depthInit.rawValue, "wave.noise": "\(noise)", "wave.names": names.rawValue]
+        let bytes = try plan.write(to: output!, names: names, metadata: meta, progress: log)
+        let seconds = Date().timeIntervalSince(start)
+        print("wrote \(output!): \(plan.entries.count) tensors, \(Fmt.count(t.parameterCount)) parameters, \(Fmt.bytes(bytes)) in \(String(format: "%.2f", seconds)) s")
+        print("wrote \(ViTConfig.configPath(besideCheckpoint: output!))")
+    }
+}
+
+extension DepthInit: ExpressibleByArgument {}
