@@ -25,7 +25,14 @@ struct Inspect: ParsableCommand {
     @Option(help: "Attention heads, when the weights alone cannot tell (default: head dimension 64).")
     var heads: Int?
 
+    @Flag(help: "Bundles: check every payload's SHA-256 and decode it.")
+    var verify = false
+
     func run() throws {
+        if BundleInspector.isBundle(file) {   // wave bundles (Sources/WaveCLI/Commands/InspectBundle.swift)
+            print(try BundleInspector.report(path: file, json: json, verify: verify))
+            return
+        }
         let model = try ModelFile.open(file)
         var hints = model.configHints
         if let heads { hints.heads = heads }
