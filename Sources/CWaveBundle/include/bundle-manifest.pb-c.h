@@ -195,7 +195,7 @@ struct  Wave__Bundle__Plan
    */
   uint32_t template_size;
   /*
-   * "template", "fold" or "none" (the ancestry has none)
+   * "template" or "fold" (Schemas/bundle.md rule 3)
    */
   char *layer_scale;
   size_t n_components;
