@@ -48,6 +48,7 @@ let package = Package(
         // libFuzzer targets: scripts/fuzz.sh builds them with -sanitize=fuzzer.
         .executableTarget(name: "FuzzSafetensors", dependencies: ["WaveFormats"]),
         .executableTarget(name: "FuzzONNX", dependencies: ["WaveFormats"]),
+        .executableTarget(name: "FuzzBundle", dependencies: ["WaveMethod"]),
 
         .testTarget(name: "WaveTensorTests", dependencies: ["WaveTensor"]),
         .testTarget(name: "WaveFormatsTests", dependencies: ["WaveFormats"]),

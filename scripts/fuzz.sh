@@ -21,7 +21,8 @@ shift $(( $# < 2 ? $# : 2 ))
 case "$target" in
     FuzzSafetensors) format=safetensors ;;
     FuzzONNX) format=onnx ;;
-    *) echo "usage: scripts/fuzz.sh FuzzSafetensors|FuzzONNX [SECONDS] [libFuzzer flags...]" >&2; exit 2 ;;
+    FuzzBundle) format=bundle ;;   # seeds: Fixtures/bundle (FuzzBundle --write-seeds)
+    *) echo "usage: scripts/fuzz.sh FuzzSafetensors|FuzzONNX|FuzzBundle [SECONDS] [libFuzzer flags...]" >&2; exit 2 ;;
 esac
 
 swift build -c release --scratch-path .build-fuzz --product "$target" \
