@@ -84,3 +84,22 @@ import Testing
         #expect(abs(mean) < 0.03 && abs(varc - 1) < 0.05)
     }
 }
+
+@Suite struct FeatureTests {
+    /// Pooling then scattering is the adjoint pair: ⟨pool(x), g⟩ = ⟨x, scatter(g)⟩.
+    @Test func poolingAndScatterAreAdjoint() throws {
+        let model = try ViTModel(config: tinyLSConfig, seed: 1)
+        let a = model.makeActivations(batch: 2)
+        let x = randomFloats(2 * 3 * 8 * 8, seed: 2)
+        model.forward(images: x, a)
+        let T = a.tokenCount, D = a.width
+        var pooled = [Float](repeating: 0, count: 2 * 2 * D)
+        Features.classAndMeanPatch(a, into: &pooled)
+        let g = randomFloats(2 * 2 * D, seed: 3)
+        var dt = [Float](repeating: 0, count: 2 * T * D)
+        Features.scatterClassAndMeanPatch(g, into: &dt, batch: 2, tokens: T, width: D)
+        let lhs = zip(pooled, g).reduce(0.0) { $0 + Double($1.0 * $1.1) }
+        let rhs = (0..<(2 * T * D)).reduce(0.0) { $0 + Double(a.tokens[$1] * dt[$1]) }
+        #expect(abs(lhs - rhs) < 1e-4 * max(1, abs(lhs)))
+    }
+}

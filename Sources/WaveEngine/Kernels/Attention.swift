@@ -4,7 +4,41 @@
 // Products per (batch, head) are sgemm calls on strided views (lda = 3D), so nothing is permuted;
 // the softmax and its backward run across all B·H·T rows in parallel between the product phases.
 
-struct AttentionShape {
+/// OpenBLAS 0.3.21 (interface/gemm.c) runs a product single-threaded when m·n·k ≤ 65536·4; above
+/// that it hands the work to its thread pool, which costs ~10-20 µs per call — more than a
+/// 65×65×64 head product itself — and oversubscribes the cores when heads already run in
+/// parallel. So per-head products are cut into row blocks under that threshold: each call stays
+/// on the worker that made it.
+let blasSingleThreadMNK = 65536 * 4
+
+@inline(__always)
+func sgemmSingleThreaded(_ transA: Bool, _ m: Int, _ n: Int, _ k: Int, alpha: Float = 1,
+                         _ a: UnsafePointer<Float>, _ lda: Int, _ transB: Bool, _ b: UnsafePointer<Float>, _ ldb: Int,
+                         _ c: UnsafeMutablePointer<Float>, _ ldc: Int) {
+    let rows = max(1, min(m, blasSingleThreadMNK / max(1, n * k)))
+    var r0 = 0
+    while r0 < m {
+        let mr = min(rows, m - r0)
+        // Rows r0..<r0+mr of op(A): row offsets of A, or column offsets when A is transposed.
+        sgemm(transA, transB, mr, n, k, alpha: alpha, a + (transA ? r0 : r0 * lda), lda, b, ldb, beta: 0, c + r0 * ldc, ldc)
+        r0 += mr
+    }
+}
+
+/// Runs body(b, h) for every (batch, head) pair, split across the engine's workers (OpenBLAS is
+/// built thread-safe and serves concurrent callers).
+@inline(__always)
+func forEachHead(_ s: AttentionShape, _ body: @Sendable (Int, Int) -> Void) {
+    let pairs = s.batch * s.heads, heads = s.heads
+    if Engine.parallelAttentionHeads {
+        parallelChunks(pairs) { lo, hi in for i in lo..<hi { body(i / heads, i % heads) } }
+    } else {
+        for i in 0..<pairs { body(i / heads, i % heads) }
+    }
+}
+
+struct AttentionShape: Sendable, CustomStringConvertible {
+    var description: String { "B\(batch) T\(tokens) D\(dim) H\(heads)" }
     let batch: Int, tokens: Int, dim: Int, heads: Int
     var headDim: Int { dim / heads }
     var scale: Float { 1 / Float(headDim).squareRoot() }
@@ -13,24 +47,21 @@ struct AttentionShape {
 func attentionForward(y: UnsafeMutablePointer<Float>, probs: UnsafeMutablePointer<Float>,
                       qkv: UnsafePointer<Float>, _ s: AttentionShape) {
     let T = s.tokens, D = s.dim, hd = s.headDim
+    let qkvP = SendablePointer(qkv), probsP = SendablePointer(probs), yP = SendablePointer(y)
     Profile.measure(.attentionGEMM) {
-    for b in 0..<s.batch {
-        for h in 0..<s.heads {
-            let q = qkv + b * T * 3 * D + h * hd
-            sgemm(false, true, T, T, hd, alpha: s.scale, q, 3 * D, q + D, 3 * D, beta: 0,
-                  probs + (b * s.heads + h) * T * T, T)
+        forEachHead(s) { b, h in
+            let q = qkvP.p + b * T * 3 * D + h * hd
+            sgemmSingleThreaded(false, T, T, hd, alpha: s.scale, q, 3 * D, true, q + D, 3 * D,
+                                probsP.p + (b * s.heads + h) * T * T, T)
         }
-    }
     }
     Profile.measure(.softmax) { softmaxRows(probs, rows: s.batch * s.heads * T, n: T) }
     Profile.measure(.attentionGEMM) {
-    for b in 0..<s.batch {
-        for h in 0..<s.heads {
-            let v = qkv + b * T * 3 * D + 2 * D + h * hd
-            sgemm(false, false, T, hd, T, probs + (b * s.heads + h) * T * T, T, v, 3 * D, beta: 0,
-                  y + b * T * D + h * hd, D)
+        forEachHead(s) { b, h in
+            let v = qkvP.p + b * T * 3 * D + 2 * D + h * hd
+            sgemmSingleThreaded(false, T, hd, T, probsP.p + (b * s.heads + h) * T * T, T, false, v, 3 * D,
+                                yP.p + b * T * D + h * hd, D)
         }
-    }
     }
 }
 
@@ -39,26 +70,24 @@ func attentionBackward(dqkv: UnsafeMutablePointer<Float>, scratch: UnsafeMutable
                        dy: UnsafePointer<Float>, qkv: UnsafePointer<Float>, probs: UnsafePointer<Float>,
                        _ s: AttentionShape) {
     let T = s.tokens, D = s.dim, hd = s.headDim
+    let qkvP = SendablePointer(qkv), probsP = SendablePointer(probs), dyP = SendablePointer(dy)
+    let dqkvP = SendablePointer(dqkv), scratchP = SendablePointer(scratch)
     Profile.measure(.attentionGEMM) {
-    for b in 0..<s.batch {
-        for h in 0..<s.heads {
-            let base = b * T * 3 * D + h * hd, p = probs + (b * s.heads + h) * T * T
-            let g = dy + b * T * D + h * hd
-            sgemm(false, true, T, T, hd, g, D, qkv + base + 2 * D, 3 * D, beta: 0,
-                  scratch + (b * s.heads + h) * T * T, T)
-            sgemm(true, false, T, hd, T, p, T, g, D, beta: 0, dqkv + base + 2 * D, 3 * D)
+        forEachHead(s) { b, h in
+            let base = b * T * 3 * D + h * hd, p = probsP.p + (b * s.heads + h) * T * T
+            let g = dyP.p + b * T * D + h * hd
+            sgemmSingleThreaded(false, T, T, hd, g, D, true, qkvP.p + base + 2 * D, 3 * D,
+                                scratchP.p + (b * s.heads + h) * T * T, T)
+            sgemmSingleThreaded(true, T, hd, T, p, T, false, g, D, dqkvP.p + base + 2 * D, 3 * D)
         }
-    }
     }
     Profile.measure(.softmax) { softmaxBackwardRows(scratch, probs, rows: s.batch * s.heads * T, n: T) }
     Profile.measure(.attentionGEMM) {
-    for b in 0..<s.batch {
-        for h in 0..<s.heads {
-            let base = b * T * 3 * D + h * hd, ds = scratch + (b * s.heads + h) * T * T
-            sgemm(false, false, T, hd, T, alpha: s.scale, ds, T, qkv + base + D, 3 * D, beta: 0, dqkv + base, 3 * D)
-            sgemm(true, false, T, hd, T, alpha: s.scale, ds, T, qkv + base, 3 * D, beta: 0, dqkv + base + D, 3 * D)
+        forEachHead(s) { b, h in
+            let base = b * T * 3 * D + h * hd, ds = scratchP.p + (b * s.heads + h) * T * T
+            sgemmSingleThreaded(false, T, hd, T, alpha: s.scale, ds, T, false, qkvP.p + base + D, 3 * D, dqkvP.p + base, 3 * D)
+            sgemmSingleThreaded(true, T, hd, T, alpha: s.scale, ds, T, false, qkvP.p + base, 3 * D, dqkvP.p + base + D, 3 * D)
         }
-    }
     }
 }
 

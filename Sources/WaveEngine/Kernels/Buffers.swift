@@ -40,6 +40,9 @@ struct SendablePointer<T>: @unchecked Sendable {
 /// How many workers elementwise kernels split across. Set once with `Engine.configure`.
 public enum Engine {
     nonisolated(unsafe) static var workers = 1
+    /// Attention's per-head sgemm calls run on the engine's workers concurrently (true) or one
+    /// after another, each using OpenBLAS's own threads (false). Set before training starts.
+    nonisolated(unsafe) public static var parallelAttentionHeads = true
 
     /// Fixes OpenBLAS threads and the engine's own worker count once per process
     /// (INPUTS.md: switching OpenBLAS threads per call costs more than it saves).
