@@ -19,6 +19,7 @@ public final class ViTActivations: @unchecked Sendable {
     }
 
     let patches: FloatBuffer          // [B,P,F] unfolded input
+    let patchOut: FloatBuffer         // [B,P,D] patch embeddings (backward: their gathered gradients)
     /// residual[l] is block l's input; residual[depth] the last block's output. [B,T,D] each.
     let residual: [FloatBuffer]
     let layers: [Layer]
@@ -42,6 +43,7 @@ public final class ViTActivations: @unchecked Sendable {
         F = c.inChannels * c.patchSize * c.patchSize
         let btd = batch * c.tokens * c.embedDim, bt = batch * c.tokens
         patches = buf(batch * P * F)
+        patchOut = buf(batch * P * D)
         residual = (0...c.depth).map { _ in buf(btd) }
         let (tt, hh, mm) = (c.tokens, c.numHeads, c.mlpDim)
         layers = (0..<c.depth).map { _ in

@@ -64,13 +64,16 @@ extension ViTModel {
 
         // Stem: pos gets every image's gradient, cls the class rows, the patch conv the rest.
         Profile.measure(.stem) {
+        // Gather every image's patch-row gradients into one [B·P, D] block for one product.
+        let gathered = a.patchOut.pointer
         for b in 0..<B {
             let db = dres + b * T * D
             addInPlace(g + off.pos, db, T * D)
             addInPlace(g + off.cls, db, D)
-            sgemm(true, false, D, F, P, db + D, D, a.patches.pointer + b * P * F, F, beta: 1, g + off.pew, F)
-            columnSums(db + D, rows: P, cols: D, into: g + off.peb)
+            (gathered + b * P * D).update(from: db + D, count: P * D)
         }
+        sgemm(true, false, D, F, B * P, gathered, D, a.patches.pointer, F, beta: 1, g + off.pew, F)
+        columnSums(gathered, rows: B * P, cols: D, into: g + off.peb)
         }
     }
 }

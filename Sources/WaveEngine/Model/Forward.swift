@@ -10,13 +10,14 @@ extension ViTModel {
         Profile.measure(.stem) {
         unfoldPatches(images, into: a.patches.pointer, batch: B)
 
-        // Stem: the patch products land straight in rows 1..T−1 of each image's token block.
-        let x0 = a.residual[0].pointer
+        // Stem: one product over every image's patches, then each image's rows placed after its
+        // class token (one large sgemm beats B small ones; the copy is cheap next to it).
+        let x0 = a.residual[0].pointer, pe = a.patchOut.pointer
+        linearForward(pe, a.patches.pointer, w + off.pew, w + off.peb, rows: B * P, inF: F, outF: D)
         for b in 0..<B {
             let xb = x0 + b * T * D
-            for i in 0..<P { (xb + D + i * D).update(from: w + off.peb, count: D) }
-            sgemm(false, true, P, D, F, a.patches.pointer + b * P * F, F, w + off.pew, F, beta: 1, xb + D, D)
             xb.update(from: w + off.cls, count: D)
+            (xb + D).update(from: pe + b * P * D, count: P * D)
         }
         for b in 0..<B { addInPlace(x0 + b * T * D, w + off.pos, T * D) }
         }
