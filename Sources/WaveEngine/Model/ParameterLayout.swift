@@ -15,9 +15,12 @@ public struct ParameterLayout: Sendable {
     public let count: Int
     private let byName: [String: Int]
 
-    public init(config: ViTConfig) {
+    public init(config: ViTConfig) { self.init(shapes: config.timmShapes) }
+
+    /// Any named tensors packed back to back (e.g. the templates and scalers WAVE trains).
+    public init(shapes: [(name: String, shape: [Int])]) {
         var e: [Entry] = [], off = 0
-        for (name, shape) in config.timmShapes {
+        for (name, shape) in shapes {
             e.append(Entry(name: name, shape: shape, offset: off))
             off += shape.reduce(1, *)
         }
