@@ -50,6 +50,14 @@ public final class BatchLoader: @unchecked Sendable {
         }
     }
 
+    /// Dataset indices of batch `index` in the current epoch (to look up per-image caches, such as
+    /// a teacher's outputs).
+    public func indices(ofBatch index: Int) -> ArraySlice<Int> {
+        if order.isEmpty { startEpoch(0) }
+        let start = index * batchSize
+        return order[start..<min(start + batchSize, dataset.count)]
+    }
+
     /// Fills `images` and `labels` with batch `index` of the current epoch; returns how many
     /// examples it holds (the rest of the buffer is zero).
     @discardableResult
