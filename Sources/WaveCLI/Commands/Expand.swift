@@ -91,13 +91,16 @@ struct Expand: ParsableCommand {
             print("plan: \(summary)")
             for n in plan.notes { print("note: \(n)") }
             let layout = try plan.outputLayout(names: names)
-            var rows: [[String]] = []
+            var rows: [[String]] = [], origins: [String] = []
             for (e, out) in zip(plan.entries, layout) {
                 for (i, o) in out.outputs.enumerated() {
-                    rows.append([o.name, Fmt.shape(o.shape), i == 0 ? e.origin : "(part \(i + 1) of \(e.name))"])
+                    rows.append([o.name, Fmt.shape(o.shape)])
+                    origins.append(i == 0 ? e.origin : "part \(i + 1) of \(e.name)")
                 }
             }
-            print(Fmt.table(["tensor", "shape", "from"], rows))
+            let lines = Fmt.table(["tensor", "shape"], rows).split(separator: "\n", omittingEmptySubsequences: false)
+            print(lines[0] + "  from")
+            for (line, origin) in zip(lines.dropFirst(), origins) { print(line + "  ← " + origin) }
             return
         }
         log("expanding \(summary)")

@@ -83,6 +83,9 @@ public enum Expander {
         let integerWidth = dp % d == 0
         let widthText = dp == d ? "width kept" : integerWidth ? "widened \(d)→\(dp) (I_\(dp / d) ⊗ S, block-diagonal)"
             : dp > d ? "widened \(d)→\(dp) (S tiled along the diagonal, ×\(String(format: "%.3g", factor)))" : "narrowed \(d)→\(dp) (leading sub-grid)"
+        // Stem and norm vectors replicate along the width the way the block-diagonal scalers do.
+        let tileText = dp == d ? "width kept" : integerWidth ? "tiled ×\(dp / d) along the width"
+            : dp > d ? "tiled \(d)→\(dp) along the width" : "leading \(dp) of \(d)"
         if integerWidth && tgt.numHeads * d == src.numHeads * dp && r.noise == 0 && dp != d {
             notes.append("width ×\(dp / d) with heads ×\(dp / d) and ε = 0: the blocks compute the source's function, replicated")
         }
@@ -111,7 +114,7 @@ public enum Expander {
                 let shape = c.spec.kind == .matrix ? [dstShape.rows, dstShape.cols] : [dstShape.rows]
                 entriesByName[name] = ExpansionPlan.Entry(
                     name: name, shape: shape,
-                    origin: "Σ \(srcShape.n) templates.\(c.spec.name) ⊗ scalers (\(depthText); \(widthText))",
+                    origin: "Σ \(srcShape.n) templates.\(c.spec.name) ⊗ scalers (\(depthText); \(c.spec.kind == .matrix ? widthText : "chunks " + tileText))",
                     make: { Kronecker.compose(templates: templates, scalers: layerScalers, dstShape) })
             }
         }
@@ -120,21 +123,21 @@ public enum Expander {
         let o = t.others
         func values(_ n: String) -> [Float] { o[n]!.floats() }
         let g = src.gridSize, gp = tgt.gridSize
-        entriesByName["cls_token"] = .init(name: "cls_token", shape: [1, 1, dp], origin: "cls_token, \(widthText)",
+        entriesByName["cls_token"] = .init(name: "cls_token", shape: [1, 1, dp], origin: "cls_token, \(tileText)",
                                            make: { StemTransforms.tileLastAxis(values("cls_token"), d: d, to: dp) })
         entriesByName["pos_embed"] = .init(name: "pos_embed", shape: [1, tgt.tokens, dp],
-            origin: "pos_embed" + (g == gp ? "" : " resampled \(g)×\(g)→\(gp)×\(gp) (bicubic)") + ", \(widthText)",
+            origin: "pos_embed" + (g == gp ? "" : " resampled \(g)×\(g)→\(gp)×\(gp) (bicubic)") + ", \(tileText)",
             make: { StemTransforms.posEmbed(values("pos_embed"), d: d, grid: g, to: gp, width: dp) })
         let (c0, cp, p0, pp) = (src.inChannels, tgt.inChannels, src.patchSize, tgt.patchSize)
         entriesByName["patch_embed.proj.weight"] = .init(name: "patch_embed.proj.weight", shape: [dp, cp, pp, pp],
             origin: "patch_embed.proj.weight" + (cp == c0 ? "" : ", channels \(c0)→\(cp) (summed, spread evenly)")
-                + (pp == p0 ? "" : ", kernels \(p0)→\(pp) (bilinear, ×(\(p0)/\(pp))²)") + ", rows \(widthText)",
+                + (pp == p0 ? "" : ", kernels \(p0)→\(pp) (bilinear, ×(\(p0)/\(pp))²)") + ", rows \(tileText)",
             make: {
                 let k = StemTransforms.patchKernels(values("patch_embed.proj.weight"), d: d, channels: c0, patch: p0, toChannels: cp, toPatch: pp)
                 return StemTransforms.tileFirstAxis(k, d: d, to: dp, inner: cp * pp * pp)
             })
         for n in ["patch_embed.proj.bias", "norm.weight", "norm.bias"] {
-            entriesByName[n] = .init(name: n, shape: [dp], origin: "\(n), \(widthText)",
+            entriesByName[n] = .init(name: n, shape: [dp], origin: "\(n), \(tileText)",
                                      make: { StemTransforms.tileLastAxis(values(n), d: d, to: dp) })
         }
         if cp != c0 || pp != p0 || g != gp { notes.append("stem resampled: the function changes with the input geometry") }
