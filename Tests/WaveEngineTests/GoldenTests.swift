@@ -9,17 +9,19 @@ import WaveFormats
 @Suite struct GoldenTests {
     static let cases: [(String, ViTConfig, Int)] = [("vit_tiny_ls", tinyLSConfig, 2), ("vit_tiny_tanh", tinyTanhConfig, 3)]
 
-    @Test(arguments: 0..<2)
-    func forwardLossAndGradients(_ i: Int) throws {
+    /// Both forward modes: full, and class-token-only (last block compact), which must give the
+    /// same logits and gradients.
+    @Test(arguments: 0..<2, [false, true])
+    func forwardLossAndGradients(_ i: Int, classTokenOnly: Bool) throws {
         let (name, config, batch) = Self.cases[i]
         let fx = try loadFixture(name)
         let model = try ViTModel(config: config)
         try model.load(subset(fx, prefix: "w."))
         let acts = model.makeActivations(batch: batch)
         let x = fx["x"]!.floats()
-        model.forward(images: x, acts)
+        model.forward(images: x, acts, classTokenOnly: classTokenOnly)
         #expect(scaledError(acts.logits.array, fx["logits"]!.floats()) < 1e-5)
-        #expect(scaledError(acts.tokens.array, fx["tokens"]!.floats()) < 1e-5)
+        if !classTokenOnly { #expect(scaledError(acts.tokens.array, fx["tokens"]!.floats()) < 1e-5) }
 
         let labels = fx["y"]!.floats().map { Int32($0) }
         let dlogits = FloatBuffer(count: batch * config.numClasses)
@@ -35,8 +37,8 @@ import WaveFormats
         }
     }
 
-    @Test(arguments: 0..<2)
-    func fiveAdamWSteps(_ i: Int) throws {
+    @Test(arguments: 0..<2, [false, true])
+    func fiveAdamWSteps(_ i: Int, classTokenOnly: Bool) throws {
         let (name, config, batch) = Self.cases[i]
         let fx = try loadFixture(name)
         let model = try ViTModel(config: config)
@@ -49,7 +51,7 @@ import WaveFormats
         let dlogits = FloatBuffer(count: batch * config.numClasses)
         for step in 0..<5 {
             #expect(abs(schedule.lr(step: step) - lrs[step]) < 1e-9)
-            model.forward(images: x, acts)
+            model.forward(images: x, acts, classTokenOnly: classTokenOnly)
             dlogits.zero()
             _ = Loss.crossEntropy(logits: acts.logits.pointer, labels: labels, batch: batch,
                                   classes: config.numClasses, smoothing: 0.1, grad: dlogits.pointer)

@@ -29,6 +29,13 @@ public final class ViTActivations: @unchecked Sendable {
     /// Head output [B,K] (empty when the config has no head).
     public let logits: FloatBuffer
 
+    /// Set by the last forward: the last block ran for the class tokens only.
+    public internal(set) var classTokenOnly = false
+    /// Row stride of class tokens in `tokens`: T·D, or D after a class-token-only forward.
+    public var tokenStride: Int { classTokenOnly ? D : T * D }
+    let classRows: FloatBuffer        // [B,D] class rows of the last block's input (compact mode)
+    let classGrad: FloatBuffer        // [B,D] their gradient
+
     // Backward scratch.
     let dres, dln, dtmp, dattY: FloatBuffer   // [B,T,D]
     let dqkv: FloatBuffer                     // [B,T,3D]
@@ -51,6 +58,7 @@ public final class ViTActivations: @unchecked Sendable {
                   attnY: buf(btd), proj: buf(btd), mid: buf(btd), ln2: buf(btd), ln2Mean: buf(bt), ln2Rstd: buf(bt),
                   fc1: buf(bt * mm), gelu: buf(bt * mm), geluGrad: buf(bt * mm), fc2: buf(btd))
         }
+        classRows = buf(batch * c.embedDim); classGrad = buf(batch * c.embedDim)
         tokens = buf(btd); lnfMean = buf(bt); lnfRstd = buf(bt)
         logits = buf(batch * K)
         dres = buf(btd); dln = buf(btd); dtmp = buf(btd); dattY = buf(btd)
@@ -58,7 +66,7 @@ public final class ViTActivations: @unchecked Sendable {
     }
 
     /// Final normalized class token of image b, [D].
-    public func classToken(_ b: Int) -> UnsafeMutablePointer<Float> { tokens.pointer + b * T * D }
+    public func classToken(_ b: Int) -> UnsafeMutablePointer<Float> { tokens.pointer + b * tokenStride }
     public var tokenCount: Int { T }
     public var width: Int { D }
     public var classes: Int { K }

@@ -36,6 +36,17 @@ public final class AdamW: @unchecked Sendable {
         !(e.shape.count <= 1 || e.name.hasSuffix(".bias") || e.name == "pos_embed" || e.name == "cls_token")
     }
 
+    /// The optimizer's whole state (step count, first and second moments), for checkpoints that
+    /// resume bit-for-bit.
+    public var state: (step: Int, m: [Float], v: [Float]) { (step, m.array, v.array) }
+
+    public func restore(step: Int, m mValues: [Float], v vValues: [Float]) {
+        precondition(mValues.count == m.count && vValues.count == v.count, "AdamW.restore: sizes differ")
+        self.step = step
+        mValues.withUnsafeBufferPointer { m.pointer.update(from: $0.baseAddress!, count: m.count) }
+        vValues.withUnsafeBufferPointer { v.pointer.update(from: $0.baseAddress!, count: v.count) }
+    }
+
     /// One update of `params` from `grads` at learning rate `lr`.
     public func update(params: FloatBuffer, grads: FloatBuffer, lr: Float) {
         step += 1

@@ -30,7 +30,8 @@ public final class Trainer: @unchecked Sendable {
     public func step(images: UnsafePointer<Float>, labels: UnsafePointer<Int32>,
                      teacherLogits: UnsafePointer<Float>? = nil, alpha: Float = 0.5, temperature: Float = 1) -> StepResult {
         let a = activations, K = model.config.numClasses, B = a.batch
-        model.forward(images: images, a)
+        // Only logits are needed: the last block runs for the class tokens alone.
+        model.forward(images: images, a, classTokenOnly: true)
         let loss: Float = Profile.measure(.loss) {
             dlogits.zero()
             let ceWeight: Float = teacherLogits == nil ? 1 : 1 - alpha
@@ -56,7 +57,7 @@ public final class Trainer: @unchecked Sendable {
 
     /// Logits for a batch without touching gradients (evaluation).
     public func predict(images: UnsafePointer<Float>) -> [Int] {
-        model.forward(images: images, activations)
+        model.forward(images: images, activations, classTokenOnly: true)
         return Loss.argmax(logits: activations.logits.pointer, batch: activations.batch, classes: model.config.numClasses)
     }
 }
