@@ -8,8 +8,13 @@ cd "$(dirname "$0")/.."
 THREADS=${1:-2}
 STEPS=${2:-6}
 PY=${WAVE_VENV:-$HOME/.cache/wave/venv}/bin/python
-swift build --scratch-path .build-eng -c release --product wave-bench-engine >&2
-BIN=.build-eng/release/wave-bench-engine
+# WAVE_BENCH_BIN: a prebuilt wave-bench-engine (skips the build).
+if [ -n "${WAVE_BENCH_BIN:-}" ]; then
+  BIN=$WAVE_BENCH_BIN
+else
+  swift build --scratch-path .build-eng -c release --product wave-bench-engine >&2
+  BIN=.build-eng/release/wave-bench-engine
+fi
 
 peer() {  # image patch batch steps
   OMP_NUM_THREADS=$THREADS MKL_NUM_THREADS=$THREADS "$PY" - "$@" <<'PY'
