@@ -20,6 +20,14 @@ public struct ImageDataset: Sendable {
                             labels: lb.map { Int32($0) }, classes: classes)
     }
 
+    /// Images start..<start+n (clamped to the set).
+    public func slice(from start: Int, count n: Int) -> ImageDataset {
+        let lo = min(max(start, 0), count), hi = min(lo + max(n, 0), count)
+        let per = channels * height * width
+        return ImageDataset(count: hi - lo, channels: channels, height: height, width: width,
+                            pixels: Array(pixels[(lo * per)..<(hi * per)]), labels: Array(labels[lo..<hi]), classes: classes)
+    }
+
     /// The first n examples (for quick experiments).
     public func prefix(_ n: Int) -> ImageDataset {
         let k = min(n, count), per = channels * height * width
