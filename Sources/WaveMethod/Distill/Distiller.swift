@@ -1,0 +1,208 @@
+import Foundation
+import WaveTensor
+import WaveFormats
+import WaveEngine
+
+/// Settings of knowledge condensation (METHOD.md step 2, paper Eq. 5-6).
+public struct DistillSettings: Sendable {
+    public var steps = 300
+    public var batch = 64
+    public var lr: Float = 5e-4
+    public var warmup = 20
+    public var weightDecay: Float = 0.05
+    /// Loss = α·KD + (1−α)·CE.
+    public var alpha: Float = 0.5
+    /// Depths of the auxiliary model, one drawn per step: condensing once for all sizes.
+    public var depths: [Int] = [4, 6, 8, 12]
+    /// Input size the auxiliary model and the teacher run at (a multiple of the patch size).
+    public var imageSize = 56
+    public var clip: Float = 1
+    public var seed: UInt64 = 0
+    /// Probe every this many steps (0: never), at `probeDepths`, on `probeImages` train / test images.
+    public var probeEvery = 0
+    public var probeDepths: [Int] = [4, 12]
+    public var probeImages = 2000
+    public var quiet = false
+    public init() {}
+}
+
+/// One probe measurement of condensation quality.
+public struct ProbePoint: Sendable, Codable {
+    public let step: Int
+    public let depth: Int
+    public let top1: Double
+}
+
+/// Trains the auxiliary model — block weights built from templates and scalers — to match the
+/// teacher's standardized pooled features (smooth-L1) and the labels (CE), updating templates,
+/// scalers, stem, final norm and a head. Its result is a new set of templates.
+public final class Distiller {
+    public let settings: DistillSettings
+    public let aux: TemplatedViT
+    public let optimizer: AdamW
+    public let source: WaveTemplates
+    let teacher: TeacherFeatures
+    let dataset: ImageDataset
+    public private(set) var step = 0
+    public private(set) var probes: [ProbePoint] = []
+    public private(set) var lossHistory: [Float] = []
+
+    public init(templates t: WaveTemplates, teacher: TeacherFeatures, dataset: ImageDataset, settings: DistillSettings) throws {
+        self.settings = settings
+        self.source = t
+        self.teacher = teacher
+        self.dataset = dataset
+        precondition(teacher.count == dataset.count, "teacher features do not cover the dataset")
+        var cfg = t.sourceConfig
+        guard settings.imageSize % cfg.patchSize == 0 else {
+            throw ExpandError.invalidTarget("distillation image size \(settings.imageSize) is not a multiple of the patch size \(cfg.patchSize)")
+        }
+        let (d, g) = (cfg.embedDim, cfg.gridSize)
+        cfg.imageSize = settings.imageSize
+        cfg.numClasses = dataset.classes
+        var plain = TensorSet()
+        for (name, shape) in cfg.timmShapes where !name.hasPrefix("blocks.") {
+            if name == "pos_embed" {
+                let pos = PosEmbed.resample(t.others["pos_embed"]!.floats(), dim: d, from: g, to: cfg.gridSize)
+                plain.add(name, RawTensor(shape: shape, floats: pos))
+            } else if let x = t.others[name], x.shape == shape {
+                plain.add(name, x)
+            } else if name == "head.weight" {
+                plain.add(name, RawTensor(shape: shape, floats: StemTransforms.freshHead(classes: cfg.numClasses, width: d, seed: settings.seed)))
+            } else {
+                plain.add(name, RawTensor(shape: shape, floats: [Float](repeating: 0, count: shape.reduce(1, *))))
+            }
+        }
+        aux = try TemplatedViT(config: cfg, components: t.components.map { .init(spec: $0.spec, shape: $0.shape) },
+                               templates: t.components.map(\.templates), scalers: t.components.map(\.scalers),
+                               plain: plain, trainTemplates: true)
+        var opt = AdamWConfig()
+        opt.weightDecay = settings.weightDecay
+        let auxRef = aux
+        optimizer = AdamW(layout: aux.layout, config: opt, decays: { auxRef.decays($0) })
+        for depth in settings.depths where depth < 1 {
+            throw ExpandError.invalidTarget("distillation depth \(depth) must be positive")
+        }
+    }
+
+    /// The depth used at `step`: drawn from (seed, step) alone, so a resumed run draws the same.
+    func depth(at step: Int) -> Int {
+        var rng = SeededRNG(seed: settings.seed &+ 0xD15 &+ UInt64(step) &* 0x9E37_79B9_7F4A_7C15)
+        return settings.depths[rng.below(settings.depths.count)]
+    }
+
+    /// Runs until `settings.steps`, calling `checkpoint` every `checkpointEvery` steps (and at the end).
+    public func run(checkpointEvery: Int = 0, checkpoint: ((Distiller) throws -> Void)? = nil) throws {
+        let s = settings, B = s.batch, dim = teacher.dim
+        let loader = BatchLoader(dataset: dataset, batchSize: B, preprocess: .imageNet(size: s.imageSize),
+                                 shuffle: true, seed: s.seed, dropLast: true)
+        guard loader.batchesPerEpoch > 0 else {
+            throw ExpandError.invalidTarget("distillation needs at least \(B) images (got \(dataset.count))")
+        }
+        let schedule = CosineSchedule(baseLR: s.lr, minLR: s.lr * 0.01, warmupSteps: s.warmup, totalSteps: s.steps)
+        var activations: [Int: ViTActivations] = [:]
+        let studentF = FloatBuffer(count: B * dim), teacherZ = FloatBuffer(count: B * dim), gradZ = FloatBuffer(count: B * dim)
+        let dlogits = FloatBuffer(count: B * dataset.classes)
+        let dtokens = FloatBuffer(count: B * aux.config.tokens * aux.config.embedDim)
+        let progress = ProgressReporter("condense (distillation)", total: s.steps, quiet: s.quiet)
+        var epoch = -1
+        var images = 0
+        let started = Date()
+        while step < s.steps {
+            let bpe = loader.batchesPerEpoch
+            if step / bpe != epoch { epoch = step / bpe; loader.startEpoch(epoch) }
+            let batchIndex = step % bpe
+            loader.fill(batch: batchIndex)
+            let idx = loader.indices(ofBatch: batchIndex)
+            let L = depth(at: step)
+            let model = try aux.build(depth: L)
+            let a = activations[L] ?? model.makeActivations(batch: B)
+            activations[L] = a
+            model.forward(images: loader.images.pointer, a)
+
+            // Standardized features: z = (f − μ_teacher)/σ_teacher for student and teacher alike.
+            Features.classAndMeanPatch(a, into: studentF.pointer)
+            for (r, i) in idx.enumerated() {
+                for k in 0..<dim {
+                    studentF.pointer[r * dim + k] = (studentF.pointer[r * dim + k] - teacher.mean[k]) / teacher.std[k]
+                    teacherZ.pointer[r * dim + k] = (teacher.values[i * dim + k] - teacher.mean[k]) / teacher.std[k]
+                }
+            }
+            gradZ.zero()
+            let kd = Loss.smoothL1(student: studentF.pointer, teacher: teacherZ.pointer, count: B * dim,
+                                   grad: gradZ.pointer, weight: s.alpha)
+            for r in 0..<B { for k in 0..<dim { gradZ.pointer[r * dim + k] /= teacher.std[k] } }
+            dtokens.zero()
+            Features.scatterClassAndMeanPatch(gradZ.pointer, into: dtokens.pointer, batch: B,
+                                              tokens: model.config.tokens, width: model.config.embedDim)
+            dlogits.zero()
+            let ce = s.alpha < 1 ? Loss.crossEntropy(logits: a.logits.pointer, labels: loader.labels, batch: B,
+                                                     classes: dataset.classes, smoothing: 0.1, grad: dlogits.pointer,
+                                                     weight: 1 - s.alpha) : 0
+            model.zeroGrad()
+            model.backward(a, dlogits: dlogits.pointer, dtokens: dtokens.pointer)
+            aux.backward(from: model)
+            clipGradNorm(aux.grads, maxNorm: s.clip)
+            optimizer.update(params: aux.params, grads: aux.grads, lr: schedule.lr(step: step))
+            let loss = s.alpha * kd + (1 - s.alpha) * ce
+            lossHistory.append(loss)
+            step += 1
+            images += B
+            let rate = Double(images) / max(Date().timeIntervalSince(started), 1e-9)
+            progress.update(step, extra: String(format: "depth %d, loss %.4f (KD %.4f, CE %.4f), %.0f img/s", L, loss, kd, ce, rate))
+            if s.probeEvery > 0, step % s.probeEvery == 0 || step == s.steps { try probe() }
+            if checkpointEvery > 0, step % checkpointEvery == 0, step < s.steps { try checkpoint?(self) }
+        }
+        progress.finish(String(format: "final loss %.4f", lossHistory.last ?? .nan))
+        try checkpoint?(self)
+    }
+
+    /// Linear-probe top-1 of builds at `probeDepths` (train on the first half of the probe images,
+    /// test on the second).
+    public func probe() throws {
+        let s = settings, n = min(s.probeImages, dataset.count) / 2
+        guard n >= 10 else { return }
+        let trainSet = dataset.prefix(n), testSet = dataset.slice(from: n, count: n)
+        for L in s.probeDepths {
+            let model = try aux.build(depth: L)
+            let tl = BatchLoader(dataset: trainSet, batchSize: 50, preprocess: .imageNet(size: s.imageSize), shuffle: false, dropLast: false)
+            let vl = BatchLoader(dataset: testSet, batchSize: 50, preprocess: .imageNet(size: s.imageSize), shuffle: false, dropLast: false)
+            let ftr = LinearProbe.features(model: model, loader: tl, count: n)
+            let fte = LinearProbe.features(model: model, loader: vl, count: n)
+            let top1 = LinearProbe.accuracy(train: ftr, trainLabels: trainSet.labels, test: fte, testLabels: testSet.labels,
+                                            dim: 2 * model.config.embedDim, classes: dataset.classes)
+            probes.append(ProbePoint(step: step, depth: L, top1: top1))
+            if !s.quiet { note(String(format: "  probe at step %d: depth %d, linear-probe top-1 %.1f%%", step, L, 100 * top1)) }
+        }
+    }
+
+    /// The condensed templates: trained templates and scalers; the stem at the distillation
+    /// geometry (pos_embed on its grid), final norm, and the trained head.
+    public func result() -> WaveTemplates {
+        var t = source
+        t.components = source.components.map { c in
+            var c = c
+            c.templates = aux.values("templates.\(c.spec.name)")
+            c.scalers = aux.values("scalers.\(c.spec.name)")
+            return c
+        }
+        var others = TensorSet()
+        for name in aux.plainNames { others.add(name, RawTensor(shape: aux.layout[name]!.shape, floats: aux.values(name))) }
+        t.others = others
+        t.ancestry.imageSize = settings.imageSize
+        t.ancestry.numClasses = dataset.classes
+        return t
+    }
+
+    /// Restores a checkpointed run (see `DistillCheckpoint`).
+    func restore(step: Int, params: [Float], m: [Float], v: [Float], probes: [ProbePoint], losses: [Float]) {
+        precondition(params.count == aux.layout.count)
+        params.withUnsafeBufferPointer { aux.params.pointer.update(from: $0.baseAddress!, count: params.count) }
+        optimizer.restore(step: step, m: m, v: v)
+        self.step = step
+        self.probes = probes
+        self.lossHistory = losses
+    }
+}
+
+func note(_ s: String) { FileHandle.standardError.write(Data((s + "\n").utf8)) }

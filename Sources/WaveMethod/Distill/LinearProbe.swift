@@ -1,0 +1,100 @@
+import WaveEngine
+
+/// A linear probe: ridge regression from standardized pooled features to one-hot labels, solved
+/// in closed form (Cholesky in Float64), scored by top-1 on held-out images. It judges how
+/// discriminative a built model's features are, which is what condensation should improve
+/// (METHOD.md: judge condensation by a probe, not by similarity to the teacher).
+public enum LinearProbe {
+    /// `train`/`test` features [n, dim]; returns test top-1 in [0, 1].
+    public static func accuracy(train: [Float], trainLabels: [Int32], test: [Float], testLabels: [Int32],
+                                dim: Int, classes K: Int, ridge: Double = 1e-2) -> Double {
+        let n = trainLabels.count, m = testLabels.count
+        // Standardize with training statistics; a constant column carries the bias.
+        var mean = [Double](repeating: 0, count: dim), sd = mean
+        for i in 0..<n { for k in 0..<dim { mean[k] += Double(train[i * dim + k]) } }
+        for k in 0..<dim { mean[k] /= Double(n) }
+        for i in 0..<n { for k in 0..<dim { let x = Double(train[i * dim + k]) - mean[k]; sd[k] += x * x } }
+        for k in 0..<dim { sd[k] = max((sd[k] / Double(n)).squareRoot(), 1e-6) }
+        let p = dim + 1
+        func row(_ f: [Float], _ i: Int) -> [Double] {
+            var r = [Double](repeating: 1, count: p)
+            for k in 0..<dim { r[k] = (Double(f[i * dim + k]) - mean[k]) / sd[k] }
+            return r
+        }
+        var gram = [Double](repeating: 0, count: p * p), rhs = [Double](repeating: 0, count: p * K)
+        for i in 0..<n {
+            let x = row(train, i), y = Int(trainLabels[i])
+            for a in 0..<p {
+                let xa = x[a]
+                if xa == 0 { continue }
+                for b in a..<p { gram[a * p + b] += xa * x[b] }
+                rhs[a * K + y] += xa
+            }
+        }
+        for a in 0..<p { for b in 0..<a { gram[a * p + b] = gram[b * p + a] } }
+        for a in 0..<dim { gram[a * p + a] += ridge * Double(n) }
+        guard let w = solveSPD(gram, rhs, n: p, columns: K) else { return 0 }
+        var correct = 0
+        for i in 0..<m {
+            let x = row(test, i)
+            var best = 0, bestScore = -Double.infinity
+            for c in 0..<K {
+                var s = 0.0
+                for a in 0..<p { s += x[a] * w[a * K + c] }
+                if s > bestScore { bestScore = s; best = c }
+            }
+            if best == Int(testLabels[i]) { correct += 1 }
+        }
+        return Double(correct) / Double(max(m, 1))
+    }
+
+    /// Solves A X = B for symmetric positive definite A [n, n] by Cholesky; nil when A is not SPD.
+    static func solveSPD(_ a: [Double], _ b: [Double], n: Int, columns k: Int) -> [Double]? {
+        var l = [Double](repeating: 0, count: n * n)
+        for i in 0..<n {
+            for j in 0...i {
+                var s = a[i * n + j]
+                for q in 0..<j { s -= l[i * n + q] * l[j * n + q] }
+                if i == j {
+                    guard s > 0 else { return nil }
+                    l[i * n + i] = s.squareRoot()
+                } else {
+                    l[i * n + j] = s / l[j * n + j]
+                }
+            }
+        }
+        var x = b
+        for c in 0..<k {
+            for i in 0..<n {   // L y = b
+                var s = x[i * k + c]
+                for q in 0..<i { s -= l[i * n + q] * x[q * k + c] }
+                x[i * k + c] = s / l[i * n + i]
+            }
+            for i in stride(from: n - 1, through: 0, by: -1) {   // Lᵀ x = y
+                var s = x[i * k + c]
+                for q in (i + 1)..<n { s -= l[q * n + i] * x[q * k + c] }
+                x[i * k + c] = s / l[i * n + i]
+            }
+        }
+        return x
+    }
+
+    /// Pooled features [n, 2d] of a built model over the first `count` images of a loader's data.
+    public static func features(model: ViTModel, loader: BatchLoader, count: Int) -> [Float] {
+        let B = loader.batchSize, dim = 2 * model.config.embedDim
+        let a = model.makeActivations(batch: B)
+        let feats = FloatBuffer(count: B * dim)
+        var out: [Float] = []
+        out.reserveCapacity(count * dim)
+        loader.startEpoch(0)
+        var b = 0
+        while out.count < count * dim, b < loader.batchesPerEpoch {
+            let n = loader.fill(batch: b)
+            model.forward(images: loader.images.pointer, a)
+            Features.classAndMeanPatch(a, into: feats.pointer)
+            out += UnsafeBufferPointer(start: feats.pointer, count: min(n, count - out.count / dim) * dim)
+            b += 1
+        }
+        return out
+    }
+}

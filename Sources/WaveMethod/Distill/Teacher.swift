@@ -1,0 +1,89 @@
+import Foundation
+import WaveTensor
+import WaveFormats
+import WaveEngine
+
+/// The ancestry as a feature teacher (METHOD.md, condensation step 2): per image, its final
+/// normalized class token and mean patch token [2d], at a reduced input size with the position
+/// embeddings resampled. Teacher outputs are deterministic per image, so they are computed once
+/// and cached on disk.
+public struct TeacherFeatures: Sendable {
+    public let count: Int
+    /// 2·d: class token then mean patch token.
+    public let dim: Int
+    public let values: [Float]
+    /// Per-dimension mean and standard deviation over the images: distillation compares
+    /// standardized features, since raw class tokens share one dominant direction.
+    public let mean: [Float]
+    public let std: [Float]
+
+    public init(count: Int, dim: Int, values: [Float]) {
+        precondition(values.count == count * dim)
+        self.count = count; self.dim = dim; self.values = values
+        var m = [Double](repeating: 0, count: dim), s = m
+        for i in 0..<count { for k in 0..<dim { m[k] += Double(values[i * dim + k]) } }
+        for k in 0..<dim { m[k] /= Double(max(count, 1)) }
+        for i in 0..<count { for k in 0..<dim { let x = Double(values[i * dim + k]) - m[k]; s[k] += x * x } }
+        mean = m.map { Float($0) }
+        std = s.map { Float(max(($0 / Double(max(count, 1))).squareRoot(), 1e-6)) }
+    }
+}
+
+public enum Teacher {
+    /// Runs the ancestry (canonical timm tensors of `config`) at `imageSize` over every image.
+    public static func compute(ancestry: TensorSet, config: ViTConfig, dataset: ImageDataset, imageSize: Int,
+                               batch: Int = 64, quiet: Bool = false) throws -> TeacherFeatures {
+        var cfg = config
+        cfg.imageSize = imageSize
+        let model = try ViTModel(config: cfg)
+        try model.load(ancestry)
+        let loader = BatchLoader(dataset: dataset, batchSize: batch, preprocess: .imageNet(size: imageSize),
+                                 shuffle: false, dropLast: false)
+        loader.startEpoch(0)
+        let a = model.makeActivations(batch: batch)
+        let dim = 2 * cfg.embedDim
+        var out = [Float](repeating: 0, count: dataset.count * dim)
+        let feats = FloatBuffer(count: batch * dim)
+        let progress = ProgressReporter("teacher features (\(imageSize) px)", total: dataset.count, unit: "image", quiet: quiet)
+        var done = 0
+        for b in 0..<loader.batchesPerEpoch {
+            let n = loader.fill(batch: b)
+            model.forward(images: loader.images.pointer, a)
+            Features.classAndMeanPatch(a, into: feats.pointer)
+            out.withUnsafeMutableBufferPointer { o in
+                (o.baseAddress! + done * dim).update(from: feats.pointer, count: n * dim)
+            }
+            done += n
+            progress.update(done)
+        }
+        progress.finish()
+        return TeacherFeatures(count: dataset.count, dim: dim, values: out)
+    }
+
+    /// Loads features cached under `key` in `folder`, or computes and caches them (atomically).
+    /// The key must name everything the features depend on (ancestry, size, images).
+    public static func cached(folder: String, key: String, compute: () throws -> TeacherFeatures) throws -> TeacherFeatures {
+        let path = folder + "/teacher-\(key).f32"
+        if let f = try? load(path) { return f }
+        let f = try compute()
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        var bytes = Array("WAVETF1\0".utf8)
+        for v in [UInt64(f.count), UInt64(f.dim)] { withUnsafeBytes(of: v.littleEndian) { bytes += $0 } }
+        f.values.withUnsafeBytes { bytes += $0 }
+        try writeFileAtomically(bytes, to: path)
+        return f
+    }
+
+    static func load(_ path: String) throws -> TeacherFeatures? {
+        let file = try MappedFile(path: path)
+        var c = ByteCursor(file.bytes)
+        guard let magic = c.readBytes(8), Array(magic) == Array("WAVETF1\0".utf8),
+              let n = c.readU64(), let d = c.readU64(), n < 1 << 32, d < 1 << 20,
+              let body = c.readBytes(Int(n * d) * 4), c.remaining == 0 else { return nil }
+        let values = [Float](unsafeUninitializedCapacity: Int(n * d)) { buf, done in
+            UnsafeMutableRawBufferPointer(buf).copyMemory(from: body)
+            done = Int(n * d)
+        }
+        return TeacherFeatures(count: Int(n), dim: Int(d), values: values)
+    }
+}
