@@ -6,7 +6,7 @@ import WaveTensor
 
 struct Condense: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Condense a pretrained ViT into weight templates (a wave bundle), without data.",
+        abstract: "Condense a pretrained ViT into weight templates (a wave bundle): least squares, then distillation on data.",
         discussion: """
         For every templated component (qkv, proj, fc1, fc2 and each vector kind) the t×t blocks of \
         all layers are stacked and their best rank-N approximation (truncated SVD) gives the \
@@ -14,9 +14,17 @@ struct Condense: ParsableCommand {
         own weights. Stem, final norm and head are kept as ordinary tensors. Prints the relative \
         reconstruction error per component and the bundle's size against the ancestry's F32 size.
 
+        With --data, the templates are then condensed by knowledge distillation (METHOD.md): an \
+        auxiliary model whose blocks are built from the templates and scalers, at depths drawn \
+        from --depths, learns the ancestry's standardized features (or logits) and the labels of \
+        an IDX dataset's training images. The teacher's outputs are cached in $WAVE_CACHE/teacher; \
+        a checkpoint (OUTPUT.ckpt) lets a killed run continue with --resume.
+
         Examples:
           wave condense ~/.cache/wave/vit_s_focus.onnx -o dinov2-s.wave
           wave condense model.safetensors -o small.wave --template-size 192 --templates qkv=12,vectors=2
+          wave condense ~/.cache/wave/vit_s_focus.onnx -o dinov2-fm.wave \\
+              --data /usr/share/datasets/fashion-mnist --images 10000 --epochs 2
         """)
 
     @Argument(help: "The ancestry (.onnx, .safetensors or .safetensors.index.json).")
@@ -52,6 +60,9 @@ struct Condense: ParsableCommand {
     @Flag(help: "No progress on stderr.")
     var quiet = false
 
+    @OptionGroup(title: "Distillation")
+    var distill: DistillOptions
+
     func validate() throws {
         guard DType(rawValue: dtype.uppercased()).map({ [.f32, .f16, .bf16].contains($0) }) == true else {
             throw ValidationError("--dtype must be F32, F16 or BF16 (got \(dtype))")
@@ -75,12 +86,18 @@ struct Condense: ParsableCommand {
         if let templates { try p.apply(overrides: templates) }
         if let layerScale { p.layerScale = layerScale }
         log("condensing \(detected.family.family) depth \(config.depth), width \(config.embedDim), \(Fmt.millions(detected.parameterCount)) parameters")
-        let fit = try Condenser.condense(canonical: detected.canonical, config: config, family: detected.family.family, plan: p, progress: log)
+        let leastSquares = try Condenser.condense(canonical: detected.canonical, config: config, family: detected.family.family, plan: p, progress: log)
+        let (fit, distillReport) = try distill.distill(leastSquares, canonical: detected.canonical, config: config,
+                                                       ancestryPath: ancestry, output: output, quiet: quiet)
 
         var options = BundleWriter.Options()
         options.dtype = DType(rawValue: dtype.uppercased())!
         options.zstdLevel = zstdLevel
         options.provenance = try Self.provenance(of: ancestry)
+        if let data = distill.data {
+            options.metadata["distillation.data"] = data
+            options.metadata["distillation.report"] = distillReport.joined(separator: "\n")
+        }
         let manifest = try BundleWriter.write(fit, to: output, options: options)
         let bundleBytes = ((try? FileManager.default.attributesOfItem(atPath: output))?[.size] as? NSNumber)?.intValue ?? 0
         let seconds = Date().timeIntervalSince(start)
@@ -108,6 +125,8 @@ struct Condense: ParsableCommand {
         print("bundle:   \(output), \(Fmt.count(bundleBytes)) bytes (\(options.dtype.rawValue), zstd \(zstdLevel)), \(Fmt.count(fit.parameterCount)) parameters")
         print("ancestry: \(Fmt.count(ancestryBytes)) bytes as F32, \(Fmt.count(fit.ancestryParameters)) parameters")
         print(String(format: "ratio:    %.4f (%.2f%% of the ancestry's F32 bytes)", ratio, 100 * ratio))
+        for line in distillReport { print(line) }
+        if distill.data != nil { try? FileManager.default.removeItem(atPath: output + ".ckpt") }
     }
 
     static func provenance(of path: String) throws -> BundleProvenance {

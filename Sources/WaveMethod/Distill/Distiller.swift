@@ -12,6 +12,9 @@ public struct DistillSettings: Sendable {
     public var weightDecay: Float = 0.05
     /// Loss = α·KD + (1−α)·CE.
     public var alpha: Float = 0.5
+    /// Feature KD (backbone ancestry) or logit KD with temperature `tau` (classifier ancestry).
+    public var kd: KDKind = .feature
+    public var tau: Float = 2
     /// Depths of the auxiliary model, one drawn per step: condensing once for all sizes.
     public var depths: [Int] = [4, 6, 8, 12]
     /// Input size the auxiliary model and the teacher run at (a multiple of the patch size).
@@ -24,6 +27,14 @@ public struct DistillSettings: Sendable {
     public var probeImages = 2000
     public var quiet = false
     public init() {}
+}
+
+/// What the auxiliary model learns from the teacher.
+public enum KDKind: String, Sendable, CaseIterable {
+    /// Standardized final class and mean patch tokens, smooth-L1.
+    case feature
+    /// KL(softmax(t/τ) ‖ softmax(s/τ))·τ² on the teacher's logits.
+    case logit
 }
 
 /// One probe measurement of condensation quality.
@@ -43,6 +54,7 @@ public final class Distiller {
     public let source: WaveTemplates
     let teacher: TeacherFeatures
     let dataset: ImageDataset
+    public var datasetCount: Int { dataset.count }
     public private(set) var step = 0
     public private(set) var probes: [ProbePoint] = []
     public private(set) var lossHistory: [Float] = []
@@ -120,27 +132,37 @@ public final class Distiller {
             activations[L] = a
             model.forward(images: loader.images.pointer, a)
 
-            // Standardized features: z = (f − μ_teacher)/σ_teacher for student and teacher alike.
-            Features.classAndMeanPatch(a, into: studentF.pointer)
-            for (r, i) in idx.enumerated() {
-                for k in 0..<dim {
-                    studentF.pointer[r * dim + k] = (studentF.pointer[r * dim + k] - teacher.mean[k]) / teacher.std[k]
-                    teacherZ.pointer[r * dim + k] = (teacher.values[i * dim + k] - teacher.mean[k]) / teacher.std[k]
-                }
-            }
-            gradZ.zero()
-            let kd = Loss.smoothL1(student: studentF.pointer, teacher: teacherZ.pointer, count: B * dim,
-                                   grad: gradZ.pointer, weight: s.alpha)
-            for r in 0..<B { for k in 0..<dim { gradZ.pointer[r * dim + k] /= teacher.std[k] } }
-            dtokens.zero()
-            Features.scatterClassAndMeanPatch(gradZ.pointer, into: dtokens.pointer, batch: B,
-                                              tokens: model.config.tokens, width: model.config.embedDim)
             dlogits.zero()
+            let kd: Float
+            switch s.kd {
+            case .feature:
+                // Standardized features: z = (f − μ_teacher)/σ_teacher for student and teacher alike.
+                Features.classAndMeanPatch(a, into: studentF.pointer)
+                for (r, i) in idx.enumerated() {
+                    for k in 0..<dim {
+                        studentF.pointer[r * dim + k] = (studentF.pointer[r * dim + k] - teacher.mean[k]) / teacher.std[k]
+                        teacherZ.pointer[r * dim + k] = (teacher.values[i * dim + k] - teacher.mean[k]) / teacher.std[k]
+                    }
+                }
+                gradZ.zero()
+                kd = Loss.smoothL1(student: studentF.pointer, teacher: teacherZ.pointer, count: B * dim,
+                                   grad: gradZ.pointer, weight: s.alpha)
+                for r in 0..<B { for k in 0..<dim { gradZ.pointer[r * dim + k] /= teacher.std[k] } }
+                dtokens.zero()
+                Features.scatterClassAndMeanPatch(gradZ.pointer, into: dtokens.pointer, batch: B,
+                                                  tokens: model.config.tokens, width: model.config.embedDim)
+            case .logit:
+                for (r, i) in idx.enumerated() {
+                    (teacherZ.pointer + r * dim).update(from: teacher.values, offset: i * dim, count: dim)
+                }
+                kd = Loss.klDistillation(student: a.logits.pointer, teacher: teacherZ.pointer, batch: B, classes: dim,
+                                         temperature: s.tau, grad: dlogits.pointer, weight: s.alpha)
+            }
             let ce = s.alpha < 1 ? Loss.crossEntropy(logits: a.logits.pointer, labels: loader.labels, batch: B,
                                                      classes: dataset.classes, smoothing: 0.1, grad: dlogits.pointer,
                                                      weight: 1 - s.alpha) : 0
             model.zeroGrad()
-            model.backward(a, dlogits: dlogits.pointer, dtokens: dtokens.pointer)
+            model.backward(a, dlogits: dlogits.pointer, dtokens: s.kd == .feature ? dtokens.pointer : nil)
             aux.backward(from: model)
             clipGradNorm(aux.grads, maxNorm: s.clip)
             optimizer.update(params: aux.params, grads: aux.grads, lr: schedule.lr(step: step))
@@ -206,3 +228,9 @@ public final class Distiller {
 }
 
 func note(_ s: String) { FileHandle.standardError.write(Data((s + "\n").utf8)) }
+
+extension UnsafeMutablePointer where Pointee == Float {
+    func update(from array: [Float], offset: Int, count: Int) {
+        array.withUnsafeBufferPointer { update(from: $0.baseAddress! + offset, count: count) }
+    }
+}

@@ -31,8 +31,9 @@ public struct TeacherFeatures: Sendable {
 
 public enum Teacher {
     /// Runs the ancestry (canonical timm tensors of `config`) at `imageSize` over every image.
+    /// With `logits`, the outputs are the ancestry's logits [K] instead (logit KD).
     public static func compute(ancestry: TensorSet, config: ViTConfig, dataset: ImageDataset, imageSize: Int,
-                               batch: Int = 64, quiet: Bool = false) throws -> TeacherFeatures {
+                               logits: Bool = false, batch: Int = 64, quiet: Bool = false) throws -> TeacherFeatures {
         var cfg = config
         cfg.imageSize = imageSize
         let model = try ViTModel(config: cfg)
@@ -41,7 +42,7 @@ public enum Teacher {
                                  shuffle: false, dropLast: false)
         loader.startEpoch(0)
         let a = model.makeActivations(batch: batch)
-        let dim = 2 * cfg.embedDim
+        let dim = logits ? cfg.numClasses : 2 * cfg.embedDim
         var out = [Float](repeating: 0, count: dataset.count * dim)
         let feats = FloatBuffer(count: batch * dim)
         let progress = ProgressReporter("teacher features (\(imageSize) px)", total: dataset.count, unit: "image", quiet: quiet)
@@ -49,7 +50,8 @@ public enum Teacher {
         for b in 0..<loader.batchesPerEpoch {
             let n = loader.fill(batch: b)
             model.forward(images: loader.images.pointer, a)
-            Features.classAndMeanPatch(a, into: feats.pointer)
+            if logits { feats.pointer.update(from: a.logits.pointer, count: n * dim) }
+            else { Features.classAndMeanPatch(a, into: feats.pointer) }
             out.withUnsafeMutableBufferPointer { o in
                 (o.baseAddress! + done * dim).update(from: feats.pointer, count: n * dim)
             }

@@ -1,0 +1,122 @@
+import ArgumentParser
+import Foundation
+import WaveEngine
+import WaveFormats
+import WaveMethod
+import WaveTensor
+
+/// `wave condense --data DIR ...`: knowledge condensation after the data-free fit.
+struct DistillOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("An IDX dataset folder (e.g. /usr/share/datasets/fashion-mnist): distil the templates on its training images.",
+                               valueName: "dir"))
+    var data: String?
+
+    @Option(help: "Passes over the distillation images (fractions allowed).")
+    var epochs: Double = 1
+
+    @Option(help: "Distil on the first K training images only.")
+    var images: Int?
+
+    @Option(help: "Weight α of the KD term; the loss is α·KD + (1−α)·CE on the labels.")
+    var alpha: Float = 0.5
+
+    @Option(help: "feature (standardized class and mean patch tokens; for backbones such as DINOv2) or logit (KL with temperature; the ancestry needs a head for the data's classes).")
+    var kd: KDKind = .feature
+
+    @Option(help: "Temperature τ of logit KD.")
+    var tau: Float = 2
+
+    @Option(help: "Input size of the teacher and the auxiliary model (a multiple of the patch size): small keeps a CPU epoch to minutes.")
+    var imageSize: Int = 56
+
+    @Option(help: "Depths the auxiliary model is built at, one drawn per step.")
+    var depths: String = "4,6,8,12"
+
+    @Option(help: "Images per step.")
+    var batch: Int = 64
+
+    @Option(help: "Peak learning rate (AdamW, warmup then cosine).")
+    var lr: Float = 5e-4
+
+    @Option(help: "Seed for shuffling and depth draws.")
+    var seed: UInt64 = 0
+
+    @Option(help: "Measure a linear probe of depth-4 and depth-12 builds every N steps (0: only at the end).")
+    var probeEvery: Int = 0
+
+    @Flag(help: "Continue from OUTPUT.ckpt, the checkpoint a killed run left (written every 25 steps).")
+    var resume = false
+
+    @Option(help: "Threads for BLAS and the engine (default: all cores).")
+    var threads: Int?
+
+    var depthList: [Int] { depths.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) } }
+
+    func validate() throws {
+        guard data != nil || !resume else { throw ValidationError("--resume needs --data") }
+        guard epochs > 0 else { throw ValidationError("--epochs must be positive") }
+        guard (0...1).contains(alpha) else { throw ValidationError("--alpha must be in [0, 1]") }
+        let list = depthList
+        guard !list.isEmpty, list.allSatisfy({ $0 > 0 }), list.count == depths.split(separator: ",").count else {
+            throw ValidationError("--depths must be a comma-separated list of positive depths (got \(depths))")
+        }
+        if let images, images <= 0 { throw ValidationError("--images must be positive") }
+    }
+
+    /// Distils `fit` on the data; returns the new templates and lines for the report.
+    func distill(_ fit: WaveTemplates, canonical: TensorSet, config: ViTConfig, ancestryPath: String, output: String,
+                 quiet: Bool) throws -> (WaveTemplates, [String]) {
+        guard let data else { return (fit, []) }
+        Engine.configure(threads: threads ?? ProcessInfo.processInfo.activeProcessorCount)
+        let folder = try IDXFolder(path: data)
+        var train = folder.train
+        if let images { train = train.prefix(images) }
+        var s = DistillSettings()
+        s.batch = batch
+        s.steps = max(1, Int((epochs * Double(train.count) / Double(batch)).rounded()))
+        s.warmup = max(1, s.steps / 20)
+        s.lr = lr; s.alpha = alpha; s.kd = kd; s.tau = tau; s.imageSize = imageSize; s.depths = depthList
+        s.seed = seed; s.probeEvery = probeEvery; s.quiet = quiet
+        s.probeDepths = [min(4, config.depth), config.depth]
+        if kd == .logit && config.numClasses != train.classes {
+            throw ValidationError("--kd logit needs an ancestry with a head for \(train.classes) classes (it has \(config.numClasses)); use --kd feature")
+        }
+        let key = Self.cacheKey(ancestry: ancestryPath, size: imageSize, logits: kd == .logit, data: train)
+        let cache = ProcessInfo.processInfo.environment["WAVE_CACHE"] ?? (NSHomeDirectory() + "/.cache/wave")
+        let teacher = try Teacher.cached(folder: cache + "/teacher", key: key) {
+            try Teacher.compute(ancestry: canonical, config: config, dataset: train, imageSize: imageSize,
+                                logits: kd == .logit, quiet: quiet)
+        }
+        let distiller = try Distiller(templates: fit, teacher: teacher, dataset: train, settings: s)
+        let checkpoint = output + ".ckpt"
+        if resume, try DistillCheckpoint.resume(distiller, from: checkpoint), !quiet {
+            FileHandle.standardError.write(Data("resuming from \(checkpoint) at step \(distiller.step) of \(s.steps)\n".utf8))
+        }
+        let start = Date()
+        try distiller.run(checkpointEvery: 25) { try DistillCheckpoint.save($0, to: checkpoint) }
+        if distiller.probes.last?.step != s.steps { try distiller.probe() }
+        var lines = [String(format: "distilled: %d steps of %d images (%d training images, %.2f epochs) at %d px, depths %@, in %.0f s",
+                            s.steps, s.batch, train.count, epochs, imageSize, depths, Date().timeIntervalSince(start))]
+        let losses = distiller.lossHistory
+        if losses.count >= 10 {
+            let first = losses.prefix(10).reduce(0, +) / 10, last = losses.suffix(10).reduce(0, +) / 10
+            lines.append(String(format: "loss: %.4f (first 10 steps) → %.4f (last 10)", first, last))
+        }
+        for p in distiller.probes { lines.append(String(format: "probe: step %d, depth %d, linear-probe top-1 %.1f%%", p.step, p.depth, 100 * p.top1)) }
+        return (distiller.result(), lines)
+    }
+
+    /// Names what the teacher's outputs depend on: the ancestry file (size and modification
+    /// time), the input size, the kind of output and the images themselves (count and a hash).
+    static func cacheKey(ancestry: String, size: Int, logits: Bool, data: ImageDataset) -> String {
+        let attrs = try? FileManager.default.attributesOfItem(atPath: ancestry)
+        let bytes = (attrs?[.size] as? NSNumber)?.intValue ?? 0
+        let mtime = Int((attrs?[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0)
+        var h: UInt64 = 0xcbf2_9ce4_8422_2325
+        for p in data.pixels { h = (h ^ UInt64(p)) &* 0x100_0000_01b3 }
+        let name = URL(fileURLWithPath: ancestry).deletingPathExtension().lastPathComponent
+        return "\(name)-\(bytes)-\(mtime)-\(size)px-\(logits ? "logits" : "features")-\(data.count)-\(String(h, radix: 16))"
+    }
+}
+
+extension KDKind: ExpressibleByArgument {}
