@@ -21,7 +21,10 @@ public enum BundleFormat {
     public static let maxTensors = 100_000
     public static let maxRank = 8
     public static let maxNameBytes = 512
-    public static let maxPayloadBytes = 16 << 30
+    /// Largest decoded or stored payload: far above any real template tensor (ViT-g, t = 1536, 64
+    /// templates is 0.6 GB) and low enough that a zstd frame declaring its size cannot make a reader
+    /// allocate more than this from a small file.
+    public static let maxPayloadBytes = 2 << 30
     public static let maxFileBytes = 1 << 40
     public static let maxDepth = 4096
     public static let maxWidth = 65536

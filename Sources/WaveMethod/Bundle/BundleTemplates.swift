@@ -33,10 +33,8 @@ extension WaveBundle {
             }
             let tshape = spec.kind == .matrix ? [shape.n, t, t] : [shape.n, t]
             let sshape = spec.kind == .matrix ? [cfg.depth, shape.n, shape.r, shape.c] : [cfg.depth, shape.n, shape.r]
-            let templ = try tensor("templates." + rec.name)
-            guard templ.shape == tshape else { throw BundleError.badShape(name: "templates." + rec.name, reason: "shape \(templ.shape), plan says \(tshape)") }
-            let sc = try tensor("scalers." + rec.name)
-            guard sc.shape == sshape else { throw BundleError.badShape(name: "scalers." + rec.name, reason: "shape \(sc.shape), plan says \(sshape)") }
+            let templ = try decoded("templates." + rec.name, shape: tshape, source: "the plan")
+            let sc = try decoded("scalers." + rec.name, shape: sshape, source: "the plan")
             fits.append(ComponentFit(spec: spec, shape: shape, layers: cfg.depth, templates: templ.floats(), scalers: sc.floats(),
                                      requested: rec.requested, relError: rec.relError))
         }
@@ -44,11 +42,18 @@ extension WaveBundle {
         let shapes = Dictionary(uniqueKeysWithValues: cfg.timmShapes.map { ($0.name, $0.shape) })
         for name in Condenser.untemplated {
             guard let want = shapes[name] else { continue }
-            let x = try tensor(name)
-            guard x.shape == want else { throw BundleError.badShape(name: name, reason: "shape \(x.shape), the ancestry config says \(want)") }
+            let x = try decoded(name, shape: want, source: "the ancestry config")
             others.add(name, RawTensor(shape: x.shape, floats: x.floats()))
         }
         return WaveTemplates(family: m.family, ancestry: cfg, templateSize: t, layerScale: mode, components: fits, others: others,
                              ancestryParameters: m.ancestryParameters)
+    }
+
+    /// A payload decoded only after its recorded shape is the expected one (so nothing is
+    /// allocated for a tensor the plan rejects).
+    private func decoded(_ name: String, shape want: [Int], source: String) throws -> RawTensor {
+        guard let e = entry(name) else { throw BundleError.missingTensor(name) }
+        guard e.shape == want else { throw BundleError.badShape(name: name, reason: "shape \(e.shape), \(source) says \(want)") }
+        return try tensor(e)
     }
 }
