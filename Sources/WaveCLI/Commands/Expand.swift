@@ -77,6 +77,9 @@ struct Expand: ParsableCommand {
     func run() throws {
         let start = Date()
         let log: (String) -> Void = { if !quiet { note($0) } }
+        // The products here are thin (N ≤ a few dozen): one BLAS thread avoids the other's spin-wait,
+        // which cost more than it saved; the work is memory traffic and the write.
+        BLAS.setThreads(1)
         let b = try WaveBundle(path: bundle)
         let templates = try b.templates()
         var r = ExpansionRequest(depth: depth, width: width)

@@ -81,22 +81,22 @@ public enum Kronecker {
         blocksToMatrix(b, w, s)
     }
 
-    /// Array convenience for compose.
+    /// Array convenience for compose. The output and scratch start uninitialized: sgemm with
+    /// beta = 0 and the permutation write every element, and zero-filling tens of megabytes per
+    /// tensor would cost as much as the products (expansion is bound by memory traffic).
     public static func compose(templates: [Float], scalers: [Float], _ s: BlockShape) -> [Float] {
         precondition(templates.count == s.templateCount && scalers.count == s.scalerCount, "compose: shapes do not match \(s)")
-        var w = [Float](repeating: 0, count: s.weightCount)
-        if s.n == 0 { return w }   // no templates (an all-zero component): W = 0
-        var scratch = [Float](repeating: 0, count: s.c == 1 ? 0 : s.weightCount)
-        templates.withUnsafeBufferPointer { t in
-            scalers.withUnsafeBufferPointer { sc in
-                w.withUnsafeMutableBufferPointer { wp in
-                    scratch.withUnsafeMutableBufferPointer { bp in
-                        compose(templates: t.baseAddress!, scalers: sc.baseAddress!, s, into: wp.baseAddress!, scratch: bp.baseAddress)
-                    }
+        if s.n == 0 { return [Float](repeating: 0, count: s.weightCount) }   // no templates (an all-zero component): W = 0
+        let scratch = s.c == 1 ? nil : UnsafeMutablePointer<Float>.allocate(capacity: s.weightCount)
+        defer { scratch?.deallocate() }
+        return [Float](unsafeUninitializedCapacity: s.weightCount) { w, done in
+            templates.withUnsafeBufferPointer { t in
+                scalers.withUnsafeBufferPointer { sc in
+                    compose(templates: t.baseAddress!, scalers: sc.baseAddress!, s, into: w.baseAddress!, scratch: scratch)
                 }
             }
+            done = s.weightCount
         }
-        return w
     }
 
     /// Gradients of W = Σ S_i ⊗ T_i, accumulated (+=) into dT [N, tr·tc] and dS [N, R·C], so one
