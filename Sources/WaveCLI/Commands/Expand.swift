@@ -66,6 +66,9 @@ struct Expand: ParsableCommand {
     @Flag(help: "No progress on stderr.")
     var quiet = false
 
+    @OptionGroup(title: "Fit on data (templates frozen; scalers, head and norms trained)")
+    var fit: FitOptions
+
     func validate() throws {
         if !dryRun {
             guard let output else { throw ValidationError("give -o OUT.safetensors (or --dry-run)") }
@@ -110,6 +113,12 @@ struct Expand: ParsableCommand {
         for n in plan.notes { log("  \(n)") }
         let meta = ["format": "pt", "wave.bundle": URL(fileURLWithPath: bundle).lastPathComponent,
                     "wave.depth_init": depthInit.rawValue, "wave.noise": "\(noise)", "wave.names": names.rawValue]
+        if fit.data != nil {
+            let lines = try fit.fitAndWrite(templates, request: r, output: output!, names: names, metadata: meta, quiet: quiet)
+            print("wrote \(output!): \(Fmt.count(t.parameterCount)) parameters after the fit, in \(String(format: "%.1f", Date().timeIntervalSince(start))) s")
+            for line in lines { print(line) }
+            return
+        }
         let bytes = try plan.write(to: output!, names: names, metadata: meta, progress: log)
         let seconds = Date().timeIntervalSince(start)
         print("wrote \(output!): \(plan.entries.count) tensors, \(Fmt.count(t.parameterCount)) parameters, \(Fmt.bytes(bytes)) in \(String(format: "%.2f", seconds)) s")

@@ -32,6 +32,8 @@ public final class TemplatedViT: @unchecked Sendable {
     public let trainTemplates: Bool
     /// Names of the non-templated tensors (stem, final norm, head) in the layout.
     public let plainNames: [String]
+    /// Plain tensors whose gradients are dropped (kept as they are), e.g. the stem during a fit.
+    public var frozenPlain: Set<String> = []
 
     private var models: [Int: ViTModel] = [:]
     private let scratch: FloatBuffer
@@ -78,6 +80,7 @@ public final class TemplatedViT: @unchecked Sendable {
     /// the plain tensors; never on scalers, whose scale is the knowledge being inherited.
     public func decays(_ e: ParameterLayout.Entry) -> Bool {
         if e.name.hasPrefix("scalers.") { return false }
+        if frozenPlain.contains(e.name) { return false }
         if e.name.hasPrefix("templates.") {
             return trainTemplates && components.contains { "templates.\($0.spec.name)" == e.name && $0.spec.kind == .matrix }
         }
@@ -149,7 +152,7 @@ public final class TemplatedViT: @unchecked Sendable {
     public func backward(from model: ViTModel) {
         grads.zero()
         let Lp = model.config.depth
-        for n in plainNames {
+        for n in plainNames where !frozenPlain.contains(n) {
             let e = layout[n]!
             (grads.pointer + e.offset).update(from: model.gradient(n)!.baseAddress!, count: e.count)
         }
