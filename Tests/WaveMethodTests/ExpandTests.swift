@@ -154,3 +154,40 @@ func engineForward(_ set: TensorSet, _ cfg: ViTConfig, images: [Float], batch: I
         #expect(throws: ExpandError.self) { try Expander.plan(t, r) }                                         // 5 heads do not divide 24
     }
 }
+
+@Suite struct StemTransformTests {
+    /// New channel counts and patch sizes keep the response to a constant (grey, smooth) image.
+    @Test(arguments: [(3, 1, 4, 4), (1, 3, 4, 4), (3, 3, 4, 2), (3, 3, 2, 4), (3, 1, 4, 8)])
+    func patchKernelsKeepTheResponseToAConstantImage(_ c: (Int, Int, Int, Int)) {
+        let (ch, chp, p, pp) = c
+        var rng = TestRNG(4)
+        let d = 3
+        let w = rng.floats(d * ch * p * p)
+        let wp = StemTransforms.patchKernels(w, d: d, channels: ch, patch: p, toChannels: chp, toPatch: pp)
+        #expect(wp.count == d * chp * pp * pp)
+        for o in 0..<d {
+            let before = w[(o * ch * p * p)..<((o + 1) * ch * p * p)].reduce(0, +)
+            let after = wp[(o * chp * pp * pp)..<((o + 1) * chp * pp * pp)].reduce(0, +)
+            #expect(abs(before - after) < 1e-4, "output \(o)")
+        }
+    }
+
+    @Test func tilingAndInheritedHead() {
+        #expect(StemTransforms.tileLastAxis([1, 2, 3, 4], d: 2, to: 5) == [1, 2, 1, 2, 1, 3, 4, 3, 4, 3])
+        #expect(StemTransforms.tileLastAxis([1, 2, 3, 4], d: 4, to: 2) == [1, 2])
+        #expect(StemTransforms.tileFirstAxis([1, 2, 3, 4], d: 2, to: 3, inner: 2) == [1, 2, 3, 4, 1, 2])
+        // Logits of a replicated feature are kept: [W/2, W/2]·[f; f] = W·f.
+        #expect(StemTransforms.inheritedHead([2, 4], classes: 1, d: 2, to: 4) == [1, 2, 1, 2])
+    }
+
+    @Test func planFileIsRead() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("wave-plan-\(UUID().uuidString).json").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        try Data(#"{"template_size": 8, "templates": {"qkv": 3, "vectors": 2}, "layer_scale": "fold"}"#.utf8).write(to: URL(fileURLWithPath: path))
+        let plan = try TemplatePlan.load(path: path)
+        #expect(plan.templateSize == 8 && plan.layerScale == .fold)
+        #expect(plan.count(for: ComponentSpec.named("qkv")!) == 3 && plan.count(for: ComponentSpec.named("fc1.b")!) == 2)
+        try Data(#"{"template_size": 8, "extra": 1}"#.utf8).write(to: URL(fileURLWithPath: path))
+        #expect(throws: PlanError.self) { try TemplatePlan.load(path: path) }
+    }
+}
