@@ -15,7 +15,8 @@ let blasSingleThreadMNK = 65536 * 4
 func sgemmSingleThreaded(_ transA: Bool, _ m: Int, _ n: Int, _ k: Int, alpha: Float = 1,
                          _ a: UnsafePointer<Float>, _ lda: Int, _ transB: Bool, _ b: UnsafePointer<Float>, _ ldb: Int,
                          _ c: UnsafeMutablePointer<Float>, _ ldc: Int) {
-    let rows = max(1, min(m, blasSingleThreadMNK / max(1, n * k)))
+    // Heads one after another: let OpenBLAS thread each product instead.
+    let rows = Engine.parallelAttentionHeads ? max(1, min(m, blasSingleThreadMNK / max(1, n * k))) : m
     var r0 = 0
     while r0 < m {
         let mr = min(rows, m - r0)
