@@ -20,6 +20,8 @@ peer() {  # image patch batch steps
   OMP_NUM_THREADS=$THREADS MKL_NUM_THREADS=$THREADS "$PY" - "$@" <<'PY'
 import sys, time, torch, torch.nn.functional as F
 sys.path.insert(0, "Fixtures/torch")
+import make_goldens
+make_goldens.FUSED = True
 from make_goldens import ViT
 img, patch, batch, steps = map(int, sys.argv[1:5])
 torch.set_num_threads(int(__import__("os").environ["OMP_NUM_THREADS"]))

@@ -15,7 +15,8 @@ Writes Fixtures/torch/<case>.safetensors, each holding (all float32 unless noted
   g.<name>        gradient of that loss w.r.t. every parameter
   after.<name>    parameters after 5 AdamW steps (same batch each step; schedule and clipping below)
   lr              [5] learning rate used at each step
-and pos_embed_resample.safetensors (timm resample_abs_pos_embed equivalents, bicubic, align_corners=False).
+and pos_embed_resample.safetensors (timm resample_abs_pos_embed equivalents, bicubic, align_corners=False),
+resize_bilinear.safetensors (a 5×7 byte image resized bilinearly to 8×8 and 3×3, values /255).
 """
 import math, os
 import torch
@@ -24,6 +25,9 @@ import torch.nn.functional as F
 from safetensors.torch import save_file
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+# timm's default attention path is F.scaled_dot_product_attention (fused_attn); the goldens use the
+# explicit softmax form, scripts/bench-engine.sh sets FUSED = True so the speed peer is timm's path.
+FUSED = False
 
 
 class LayerScale(nn.Module):
@@ -46,8 +50,11 @@ class Attention(nn.Module):
         B, T, D = x.shape
         qkv = self.qkv(x).reshape(B, T, 3, self.heads, D // self.heads).permute(2, 0, 3, 1, 4)
         q, k, v = qkv.unbind(0)
-        att = (q @ k.transpose(-2, -1)) * (D // self.heads) ** -0.5
-        y = att.softmax(-1) @ v
+        if FUSED:
+            y = F.scaled_dot_product_attention(q, k, v)
+        else:
+            att = (q @ k.transpose(-2, -1)) * (D // self.heads) ** -0.5
+            y = att.softmax(-1) @ v
         return self.proj(y.transpose(1, 2).reshape(B, T, D))
 
 
@@ -170,9 +177,21 @@ def make_resample():
     save_file(out, os.path.join(HERE, "pos_embed_resample.safetensors"))
 
 
+def make_resize():
+    # torchvision-style bilinear resize of 8-bit images, as BatchLoader does it (28→32 for Fashion-MNIST).
+    g = torch.Generator().manual_seed(1)
+    img = torch.randint(0, 256, (1, 1, 5, 7), generator=g).to(torch.uint8)
+    out = {"image": img.to(torch.int32)}
+    for size in (8, 3):
+        r = F.interpolate(img.float() / 255, size=(size, size), mode="bilinear", align_corners=False, antialias=False)
+        out[f"resized_{size}"] = r
+    save_file(out, os.path.join(HERE, "resize_bilinear.safetensors"))
+
+
 if __name__ == "__main__":
     torch.manual_seed(0)
     torch.set_num_threads(1)
     make_case("vit_tiny_ls", ls=0.5, qkv_bias=True, eps=1e-6, tanh=False)
     make_case("vit_tiny_tanh", ls=None, qkv_bias=False, eps=1e-5, tanh=True, img=12, p=4, heads=4, classes=5, B=3)
     make_resample()
+    make_resize()

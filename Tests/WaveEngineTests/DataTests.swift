@@ -106,3 +106,17 @@ func idxBytes(magic: UInt32, dims: [UInt32], data: [UInt8]) -> [UInt8] {
         #expect(Set(test.labels) == Set((0..<10).map { Int32($0) }))
     }
 }
+
+@Suite struct ResizeGoldenTests {
+    /// BatchLoader's resize against PyTorch (Fixtures/torch/resize_bilinear.safetensors): up and down.
+    @Test(arguments: [8, 3])
+    func bilinearResizeMatchesTorch(size: Int) throws {
+        let fx = try loadFixture("resize_bilinear")
+        let px = fx["image"]!.floats().map { UInt8($0) }
+        let ds = ImageDataset(count: 1, channels: 1, height: 5, width: 7, pixels: px, labels: [0], classes: 1)
+        let loader = BatchLoader(dataset: ds, batchSize: 1, preprocess: Preprocess(size: size, channels: 1, mean: [0], std: [1]),
+                                 shuffle: false, dropLast: true)
+        loader.fill(batch: 0)
+        #expect(scaledError(loader.images.array, fx["resized_\(size)"]!.floats()) < 1e-6)
+    }
+}
