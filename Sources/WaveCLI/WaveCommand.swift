@@ -16,7 +16,7 @@ public struct WaveCommand: ParsableCommand {
         """,
         version: version,
         subcommands: [
-            Inspect.self, Convert.self, Condense.self, Expand.self,
+            Inspect.self, Convert.self, Condense.self, Expand.self, PipelineCommand.self,
         ]
     )
 
