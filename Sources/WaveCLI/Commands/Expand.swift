@@ -83,6 +83,7 @@ struct Expand: ParsableCommand {
         // The products here are thin (N ≤ a few dozen): one BLAS thread avoids the other's spin-wait,
         // which cost more than it saved; the work is memory traffic and the write.
         BLAS.setThreads(1)
+        MemoryPolicy.reuseLargeBlocks()
         let b = try WaveBundle(path: bundle)
         let templates = try b.templates()
         var r = ExpansionRequest(depth: depth, width: width)
