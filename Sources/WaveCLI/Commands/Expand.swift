@@ -18,7 +18,7 @@ struct Expand: ParsableCommand {
         Examples:
           wave expand dinov2-s.wave --depth 6 --width 384 -o s6.safetensors
           wave expand dinov2-s.wave --depth 12 --width 768 --image-size 224 --classes 10 -o b.safetensors
-          wave expand dinov2-s.wave --depth 4 --width 192 --dry-run
+          wave expand dinov2-s-t192.wave --depth 4 --width 192 --dry-run   (a bundle condensed with --template-size 192)
         """)
 
     @Argument(help: "A bundle made by `wave condense`.")
@@ -80,10 +80,6 @@ struct Expand: ParsableCommand {
     func run() throws {
         let start = Date()
         let log: (String) -> Void = { if !quiet { note($0) } }
-        // The products here are thin (N ≤ a few dozen): one BLAS thread avoids the other's spin-wait,
-        // which cost more than it saved; the work is memory traffic and the write.
-        BLAS.setThreads(1)
-        MemoryPolicy.reuseLargeBlocks()
         let b = try WaveBundle(path: bundle)
         let templates = try b.templates()
         var r = ExpansionRequest(depth: depth, width: width)
@@ -120,6 +116,10 @@ struct Expand: ParsableCommand {
             for line in lines { print(line) }
             return
         }
+        // Materializing: the products are thin (N ≤ a few dozen), so one BLAS thread avoids the
+        // other's spin-wait, which cost more than it saved; the work is memory traffic and the write.
+        BLAS.setThreads(1)
+        MemoryPolicy.reuseLargeBlocks()
         let bytes = try plan.write(to: output!, names: names, metadata: meta, progress: log)
         let seconds = Date().timeIntervalSince(start)
         print("wrote \(output!): \(plan.entries.count) tensors, \(Fmt.count(t.parameterCount)) parameters, \(Fmt.bytes(bytes)) in \(String(format: "%.2f", seconds)) s")
