@@ -19,6 +19,9 @@ if args.contains("--serial-heads") { Engine.parallelAttentionHeads = false }
 func now() -> Double { Double(DispatchTime.now().uptimeNanoseconds) * 1e-9 }
 
 /// FMA peak of the machine this project runs on (INPUTS.md): 115 GFLOP/s per core.
+/// GFLOP/s below are model FLOPs: 3 × the full forward's matrix products per image (what PyTorch
+/// computes), although the engine skips the last block's non-class rows — so it is an
+/// effective rate.
 let peakPerThread = 115.0
 
 @MainActor func bench(imageSize: Int, patch: Int, batch: Int, steps: Int, json: Bool) {
