@@ -15,7 +15,7 @@ struct FitOptions: ParsableArguments {
     var fitSteps: Int = 200
 
     @Option(help: "Peak learning rate of the fit (AdamW, warmup then cosine).")
-    var fitLR: Float = 1e-3
+    var fitLR: Float = 1e-4
 
     @Option(help: "Images per fit step.")
     var fitBatch: Int = 64
@@ -28,6 +28,9 @@ struct FitOptions: ParsableArguments {
 
     @Flag(help: "Keep the final norm as expanded (by default it is fitted with the scalers and head).")
     var freezeNorms = false
+
+    @Flag(help: "Start the new head from N(0, 0.02²) instead of a linear probe of the inherited features.")
+    var randomHead = false
 
     @Option(help: "Threads for BLAS and the engine (default: all cores).")
     var threads: Int?
@@ -58,7 +61,7 @@ struct FitOptions: ParsableArguments {
             throw ValidationError("the target has \(model.config.numClasses) classes but \(data) has \(folder.train.classes): pass --classes \(folder.train.classes)")
         }
         var s = FitSettings()
-        s.steps = fitSteps; s.lr = fitLR; s.batch = fitBatch; s.trainStem = fitStem; s.trainNorms = !freezeNorms; s.quiet = quiet
+        s.steps = fitSteps; s.lr = fitLR; s.batch = fitBatch; s.trainStem = fitStem; s.trainNorms = !freezeNorms; s.probeHead = !randomHead; s.quiet = quiet
         let report = try ScalerFit.fit(model, train: train, test: folder.test, preprocess: Self.preprocess(for: model.config), settings: s)
         var out = try Architecture.export(try model.materialize(depth: model.config.depth), config: model.config, names: names)
         out.metadata = metadata.merging(["wave.fit": "\(fitSteps) steps on \(train.count) images of \(data)"]) { $1 }

@@ -48,6 +48,41 @@ public enum LinearProbe {
         return Double(correct) / Double(max(m, 1))
     }
 
+    /// A linear classifier on raw features, by ridge regression to one-hot labels on standardized
+    /// features, folded back: weight [K, dim] and bias [K] act on the features as they are. Used to
+    /// start a new head where a linear probe would end (linear probe, then fine-tune).
+    public static func head(features f: [Float], labels: [Int32], dim: Int, classes K: Int,
+                            ridge: Double = 1e-2) -> (weight: [Float], bias: [Float])? {
+        let n = labels.count
+        var mean = [Double](repeating: 0, count: dim), sd = mean
+        for i in 0..<n { for k in 0..<dim { mean[k] += Double(f[i * dim + k]) } }
+        for k in 0..<dim { mean[k] /= Double(n) }
+        for i in 0..<n { for k in 0..<dim { let x = Double(f[i * dim + k]) - mean[k]; sd[k] += x * x } }
+        for k in 0..<dim { sd[k] = max((sd[k] / Double(n)).squareRoot(), 1e-6) }
+        let p = dim + 1
+        var gram = [Double](repeating: 0, count: p * p), rhs = [Double](repeating: 0, count: p * K)
+        var x = [Double](repeating: 1, count: p)
+        for i in 0..<n {
+            for k in 0..<dim { x[k] = (Double(f[i * dim + k]) - mean[k]) / sd[k] }
+            for a in 0..<p { for b in a..<p { gram[a * p + b] += x[a] * x[b] } }
+            for a in 0..<p { rhs[a * K + Int(labels[i])] += x[a] }
+        }
+        for a in 0..<p { for b in 0..<a { gram[a * p + b] = gram[b * p + a] } }
+        for a in 0..<dim { gram[a * p + a] += ridge * Double(n) }
+        guard let w = solveSPD(gram, rhs, n: p, columns: K) else { return nil }
+        // score_c = Σ_k w[k,c]·(f_k − μ_k)/σ_k + w[dim,c]  =  Σ_k (w[k,c]/σ_k)·f_k + (w[dim,c] − Σ_k w[k,c]·μ_k/σ_k)
+        var weight = [Float](repeating: 0, count: K * dim), bias = [Float](repeating: 0, count: K)
+        for c in 0..<K {
+            var b = w[dim * K + c]
+            for k in 0..<dim {
+                weight[c * dim + k] = Float(w[k * K + c] / sd[k])
+                b -= w[k * K + c] * mean[k] / sd[k]
+            }
+            bias[c] = Float(b)
+        }
+        return (weight, bias)
+    }
+
     /// Solves A X = B for symmetric positive definite A [n, n] by Cholesky; nil when A is not SPD.
     static func solveSPD(_ a: [Double], _ b: [Double], n: Int, columns k: Int) -> [Double]? {
         var l = [Double](repeating: 0, count: n * n)

@@ -7,13 +7,18 @@ import WaveEngine
 public struct FitSettings: Sendable {
     public var steps = 200
     public var batch = 64
-    public var lr: Float = 1e-3
+    /// Scalers carry the inherited function: a gentle step keeps it (METHOD.md: 1e-4 kept what 1e-3 lost).
+    public var lr: Float = 1e-4
     public var warmup = 10
     /// Also train the norms (final norm; block norms are templated and follow the scalers).
     public var trainNorms = true
     /// Also train the stem (patch embedding, class token, position embedding).
     public var trainStem = false
     public var seed: UInt64 = 0
+    /// Start the new head where a linear probe of the inherited class token ends (ridge
+    /// regression on up to `headImages` fit images), then fine-tune everything.
+    public var probeHead = true
+    public var headImages = 2000
     /// Images of the test split scored after the fit (0: none).
     public var evalImages = 2000
     public var quiet = false
@@ -77,6 +82,7 @@ public enum ScalerFit {
         let dlogits = FloatBuffer(count: B * cfg.numClasses)
         let net = try model.build(depth: cfg.depth)
         let a = net.makeActivations(batch: B)
+        if s.probeHead { try initializeHead(model, net: net, train: train.prefix(s.headImages), preprocess: preprocess) }
         let progress = ProgressReporter("fit scalers", total: s.steps, quiet: s.quiet)
         var losses: [Float] = [], correct = 0, seen = 0
         let start = Date()
@@ -111,6 +117,26 @@ public enum ScalerFit {
             report.testTop1 = accuracy(net, on: test.prefix(s.evalImages), preprocess: preprocess)
         }
         return report
+    }
+
+    /// Sets `head.*` of `model` to the ridge-regression classifier of `net`'s class tokens.
+    static func initializeHead(_ model: TemplatedViT, net: ViTModel, train: ImageDataset, preprocess: Preprocess) throws {
+        let cfg = net.config, D = cfg.embedDim, B = min(100, train.count)
+        guard cfg.numClasses > 0, train.count >= 2 else { return }
+        let loader = BatchLoader(dataset: train, batchSize: B, preprocess: preprocess, shuffle: false, dropLast: false)
+        loader.startEpoch(0)
+        let a = net.makeActivations(batch: B)
+        var feats: [Float] = []
+        feats.reserveCapacity(train.count * D)
+        for b in 0..<loader.batchesPerEpoch {
+            let n = loader.fill(batch: b)
+            net.forward(images: loader.images.pointer, a, classTokenOnly: true)
+            for i in 0..<n { feats += UnsafeBufferPointer(start: a.classToken(i), count: D) }
+        }
+        guard let (w, bias) = LinearProbe.head(features: feats, labels: train.labels, dim: D, classes: cfg.numClasses) else { return }
+        w.withUnsafeBufferPointer { model.pointer("head.weight").update(from: $0.baseAddress!, count: w.count) }
+        bias.withUnsafeBufferPointer { model.pointer("head.bias").update(from: $0.baseAddress!, count: bias.count) }
+        _ = try model.build(depth: cfg.depth)
     }
 
     /// Top-1 of a model on a dataset.

@@ -15,7 +15,7 @@ public struct PipelineSettings: Sendable {
     /// Training images of the targets (the low-data regime the method is for), and of the fit.
     public var trainImages = 2000
     public var fitSteps = 150
-    public var fitLR: Float = 1e-3
+    public var fitLR: Float = 1e-4
     public var recipe = TrainRecipe()
     /// Learning rate of training after WAVE (an inherited model wants a gentler step than scratch).
     public var waveLR: Float = 5e-4
