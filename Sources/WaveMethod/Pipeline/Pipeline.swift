@@ -76,12 +76,14 @@ public enum Pipeline {
         try distiller.probe()
         try distiller.run()
         try distiller.probe()
-        let templates = distiller.result()
         let bundlePath = outDir + "/ancestry.wave"
         var options = BundleWriter.Options()
+        options.dtype = .f16
         options.provenance.ancestryFile = URL(fileURLWithPath: ancestryPath).lastPathComponent
         options.provenance.command = "wave pipeline"
-        try BundleWriter.write(templates, to: bundlePath, options: options)
+        try BundleWriter.write(distiller.result(), to: bundlePath, options: options)
+        // Targets are built from the bundle as written, so the report describes what it holds.
+        let templates = try WaveBundle(path: bundlePath).templates()
         let bundleBytes = ((try? FileManager.default.attributesOfItem(atPath: bundlePath))?[.size] as? NSNumber)?.intValue ?? 0
         let condenseSeconds = Date().timeIntervalSince(start)
         log(String(format: "   bundle %@: %d bytes, %.1f%% of the ancestry's F32 bytes, in %.0f s", bundlePath, bundleBytes,
