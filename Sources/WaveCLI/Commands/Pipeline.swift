@@ -33,7 +33,7 @@ struct PipelineCommand: ParsableCommand {
     @Option(help: "Training images used for condensation (teacher forwards and distillation).")
     var condenseImages: Int = 10_000
 
-    @Option(help: "Distillation passes over those images.")
+    @Option(help: "Distillation passes over those images (0: the least-squares templates alone).")
     var condenseEpochs: Double = 1
 
     @Option(help: "Input size of teacher, auxiliary model and targets (a multiple of the patch size).")
@@ -81,6 +81,7 @@ struct PipelineCommand: ParsableCommand {
         guard !targetList.isEmpty, targetList.count == targets.split(separator: ",").count else {
             throw ValidationError("--targets must be DEPTHxWIDTH items, e.g. 2x384,4x384 (got \(targets))")
         }
+        guard condenseEpochs >= 0 else { throw ValidationError("--condense-epochs must be 0 or more") }
         guard condenseImages >= 64, trainImages >= 1, epochs >= 1, fitSteps >= 1 else {
             throw ValidationError("--condense-images must be at least 64; --train-images, --epochs and --fit-steps at least 1")
         }

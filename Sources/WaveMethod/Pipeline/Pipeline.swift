@@ -64,7 +64,8 @@ public enum Pipeline {
         let condenseSet = data.train.prefix(s.condenseImages)
         var ds = DistillSettings()
         ds.imageSize = s.imageSize; ds.depths = s.distillDepths; ds.seed = s.seed; ds.quiet = s.quiet
-        ds.steps = max(1, Int((s.condenseEpochs * Double(condenseSet.count) / Double(ds.batch)).rounded()))
+        // condenseEpochs 0: the least-squares templates alone (no distillation steps).
+        ds.steps = Int((s.condenseEpochs * Double(condenseSet.count) / Double(ds.batch)).rounded())
         ds.warmup = max(1, ds.steps / 20)
         ds.probeDepths = [4, config.depth]
         ds.probeImages = min(2000, s.condenseImages)
@@ -74,8 +75,10 @@ public enum Pipeline {
         }
         let distiller = try Distiller(templates: leastSquares, teacher: teacher, dataset: condenseSet, settings: ds)
         try distiller.probe()
-        try distiller.run()
-        try distiller.probe()
+        if ds.steps > 0 {
+            try distiller.run()
+            try distiller.probe()
+        }
         let bundlePath = outDir + "/ancestry.wave"
         var options = BundleWriter.Options()
         options.dtype = .f16
