@@ -16,7 +16,10 @@ func sgemmSingleThreaded(_ transA: Bool, _ m: Int, _ n: Int, _ k: Int, alpha: Fl
                          _ a: UnsafePointer<Float>, _ lda: Int, _ transB: Bool, _ b: UnsafePointer<Float>, _ ldb: Int,
                          _ c: UnsafeMutablePointer<Float>, _ ldc: Int) {
     // Heads one after another: let OpenBLAS thread each product instead.
-    let rows = Engine.parallelAttentionHeads ? max(1, min(m, blasSingleThreadMNK / max(1, n * k))) : m
+    let cap = Engine.parallelAttentionHeads ? max(1, min(m, blasSingleThreadMNK / max(1, n * k))) : m
+    // Equal blocks (65 rows → 33 + 32, not 63 + 2): no near-empty call paying the fixed cost.
+    let blocks = (m + cap - 1) / cap
+    let rows = (m + blocks - 1) / blocks
     var r0 = 0
     while r0 < m {
         let mr = min(rows, m - r0)
