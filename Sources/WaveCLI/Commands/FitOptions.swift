@@ -40,12 +40,6 @@ struct FitOptions: ParsableArguments {
         if let fitImages, fitImages <= 0 { throw ValidationError("--fit-images must be positive") }
     }
 
-    /// Input preprocessing of models inherited from a bundle: the ancestry's channels with
-    /// ImageNet statistics when it has three (grey images replicated), as the teacher saw them.
-    static func preprocess(for cfg: ViTConfig) -> Preprocess {
-        cfg.inChannels == 3 ? .imageNet(size: cfg.imageSize) : .fashionMNIST(size: cfg.imageSize, channels: cfg.inChannels)
-    }
-
     /// Fits and writes the target; returns lines for the report.
     func fitAndWrite(_ templates: WaveTemplates, request: ExpansionRequest, output: String, names: NameStyle,
                      metadata: [String: String], quiet: Bool) throws -> [String] {
@@ -62,7 +56,7 @@ struct FitOptions: ParsableArguments {
         }
         var s = FitSettings()
         s.steps = fitSteps; s.lr = fitLR; s.batch = fitBatch; s.trainStem = fitStem; s.trainNorms = !freezeNorms; s.probeHead = !randomHead; s.quiet = quiet
-        let report = try ScalerFit.fit(model, train: train, test: folder.test, preprocess: Self.preprocess(for: model.config), settings: s)
+        let report = try ScalerFit.fit(model, train: train, test: folder.test, preprocess: .for(model.config), settings: s)
         var out = try Architecture.export(try model.materialize(depth: model.config.depth), config: model.config, names: names)
         out.metadata = metadata.merging(["wave.fit": "\(fitSteps) steps on \(train.count) images of \(data)"]) { $1 }
         try Safetensors.write(out, to: output)

@@ -54,8 +54,8 @@ struct PipelineCommand: ParsableCommand {
     @Option(help: "Learning rate of scratch and Direct PT training.")
     var lr: Float = 1e-3
 
-    @Option(help: "Learning rate of training after WAVE.")
-    var waveLR: Float = 5e-4
+    @Option(help: "Learning rate of training after WAVE (Adam moves every weight by about lr per step: larger rates erase the inherited function in a short run; measured at depth 2: 5e-4 → 18%, 1e-4 → 31%, 2e-5 → 45%, 5e-6 → 53% from 66% after the fit).")
+    var waveLR: Float = 5e-6
 
     @Flag(inversion: .prefixedNo, help: "Also train each target from scratch on the condensation images (Direct PT).")
     var directPT = true

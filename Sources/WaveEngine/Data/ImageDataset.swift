@@ -1,3 +1,4 @@
+import WaveFormats
 /// Labelled 8-bit images in memory, [count, channels, height, width] bytes, as IDX or other small
 /// datasets load. The loader turns them into normalized Float32 batches for a model.
 public struct ImageDataset: Sendable {
@@ -52,6 +53,12 @@ public struct Preprocess: Sendable {
     /// ImageNet statistics (timm / DINOv2 defaults).
     public static func imageNet(size: Int) -> Preprocess {
         Preprocess(size: size, channels: 3, mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225])
+    }
+
+    /// What wave feeds a model of `config`: three channels use ImageNet statistics (grey images
+    /// replicated, as a pretrained ancestry saw them); other channel counts use Fashion-MNIST's.
+    public static func `for`(_ config: ViTConfig) -> Preprocess {
+        config.inChannels == 3 ? .imageNet(size: config.imageSize) : .fashionMNIST(size: config.imageSize, channels: config.inChannels)
     }
 
     /// Fashion-MNIST's own statistics (mean 0.2860, std 0.3530), repeated over `channels`.

@@ -141,17 +141,7 @@ public enum ScalerFit {
 
     /// Top-1 of a model on a dataset.
     public static func accuracy(_ net: ViTModel, on data: ImageDataset, preprocess: Preprocess, batch: Int = 100) -> Double {
-        let B = min(batch, data.count)
-        let loader = BatchLoader(dataset: data, batchSize: B, preprocess: preprocess, shuffle: false, dropLast: false)
-        loader.startEpoch(0)
-        let a = net.makeActivations(batch: B)
-        var correct = 0
-        for b in 0..<loader.batchesPerEpoch {
-            let n = loader.fill(batch: b)
-            net.forward(images: loader.images.pointer, a, classTokenOnly: true)
-            let pred = Loss.argmax(logits: a.logits.pointer, batch: B, classes: net.config.numClasses)
-            for i in 0..<n where pred[i] == Int(loader.labels[i]) { correct += 1 }
-        }
-        return Double(correct) / Double(max(data.count, 1))
+        evaluateTop1(model: net, loader: BatchLoader(dataset: data, batchSize: min(batch, data.count), preprocess: preprocess,
+                                                     shuffle: false, dropLast: false))
     }
 }

@@ -18,7 +18,7 @@ public struct PipelineSettings: Sendable {
     public var fitLR: Float = 1e-4
     public var recipe = TrainRecipe()
     /// Learning rate of training after WAVE (an inherited model wants a gentler step than scratch).
-    public var waveLR: Float = 5e-4
+    public var waveLR: Float = 5e-6
     public var directPT = true
     public var testImages = 10_000
     public var seed: UInt64 = 0

@@ -1,10 +1,9 @@
 import Foundation
 import WaveTensor
 import WaveFormats
-import WaveEngine
 
-/// Ordinary training of a materialized model: the same recipe for every initialization the
-/// pipeline and the benchmark compare, so that only the initialization differs.
+/// Ordinary training of a model (`wave train`, and every initialization the pipeline compares:
+/// one recipe, so that only the initialization differs).
 public struct TrainRecipe: Sendable, Codable {
     public var epochs = 1
     public var batch = 64
@@ -56,7 +55,8 @@ public enum TrainEpochs {
             }
             trainSeconds += Date().timeIntervalSince(t0)
             result.trainLoss.append(sum / Float(max(loader.batchesPerEpoch, 1)))
-            result.top1.append(ScalerFit.accuracy(model, on: test, preprocess: preprocess))
+            let eval = BatchLoader(dataset: test, batchSize: min(100, test.count), preprocess: preprocess, shuffle: false, dropLast: false)
+            result.top1.append(evaluateTop1(model: model, loader: eval))
         }
         progress.finish()
         result.seconds = Date().timeIntervalSince(start)
