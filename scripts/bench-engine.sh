@@ -10,7 +10,8 @@ cd "$(dirname "$0")/.."
 THREADS=${1:-2}
 STEPS=${2:-6}
 ROUNDS=${3:-3}
-PY=${WAVE_VENV:-$HOME/.cache/wave/venv}/bin/python
+bash scripts/setup-peers.sh
+PY=${WAVE_VENV:-${WAVE_CACHE:-$HOME/.cache/wave}/venv}/bin/python
 # WAVE_BENCH_BIN: a prebuilt wave-bench-engine (skips the build).
 if [ -n "${WAVE_BENCH_BIN:-}" ]; then
   BIN=$WAVE_BENCH_BIN
