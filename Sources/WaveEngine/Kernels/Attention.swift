@@ -1,3 +1,4 @@
+import WaveTensor
 // Multi-head self-attention on timm's fused qkv activations.
 // Shapes: qkv [B, T, 3D] (per token: Q | K | V, heads split along D, head dim hd = D/H);
 //         probs [B, H, T, T] (softmax(scale·Q·Kᵀ), cached for backward); y [B, T, D].

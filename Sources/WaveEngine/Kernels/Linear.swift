@@ -1,4 +1,5 @@
 import COpenBLAS
+import WaveTensor
 
 // Linear layers in PyTorch layout: W is [outF, inF], activations are [rows, features] row-major.
 //   forward   out  = inp · Wᵀ + b
@@ -7,14 +8,6 @@ import COpenBLAS
 //             db  += Σ_rows dout
 // Every product goes through cblas_sgemm; the bias is pre-filled into `out` so the product lands on
 // it with beta = 1 instead of a separate pass.
-
-@inline(__always)
-func sgemm(_ transA: Bool, _ transB: Bool, _ m: Int, _ n: Int, _ k: Int, alpha: Float = 1,
-           _ a: UnsafePointer<Float>, _ lda: Int, _ b: UnsafePointer<Float>, _ ldb: Int,
-           beta: Float, _ c: UnsafeMutablePointer<Float>, _ ldc: Int) {
-    cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
-                blasint(m), blasint(n), blasint(k), alpha, a, blasint(lda), b, blasint(ldb), beta, c, blasint(ldc))
-}
 
 func linearForward(_ out: UnsafeMutablePointer<Float>, _ inp: UnsafePointer<Float>,
                    _ weight: UnsafePointer<Float>, _ bias: UnsafePointer<Float>?,

@@ -1,3 +1,4 @@
+import WaveTensor
 // The backward pass, the forward's steps in reverse. Gradients accumulate into `grads`.
 // Inputs: dlogits [B,K] (∂L/∂logits) and/or dtokens [B,T,D] (∂L/∂tokens, for feature losses).
 // `dres` carries ∂L/∂(residual stream) down through the blocks. After a class-token-only forward

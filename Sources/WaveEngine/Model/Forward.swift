@@ -1,3 +1,4 @@
+import WaveTensor
 // The forward pass. Input images [B, C, S, S] (S = imageSize), already normalized.
 // x0[b,0] = cls + pos[0];  x0[b,1+i] = patch_i · Wpeᵀ + bpe + pos[1+i]
 // block:  mid = x + γ1⊙proj(attn(ln1(x)));  out = mid + γ2⊙fc2(gelu(fc1(ln2(mid))))

@@ -1,4 +1,5 @@
 import COpenBLAS
+import WaveTensor
 
 // Template algebra (METHOD.md, paper Eq. 4), for one component of one layer.
 //
@@ -31,14 +32,6 @@ public struct BlockShape: Sendable, Equatable {
     public var weightCount: Int { rows * cols }
     public var scalerCount: Int { n * blocks }
     public var templateCount: Int { n * blockSize }
-}
-
-@inline(__always)
-func sgemm(_ transA: Bool, _ transB: Bool, _ m: Int, _ n: Int, _ k: Int, alpha: Float = 1,
-           _ a: UnsafePointer<Float>, _ lda: Int, _ b: UnsafePointer<Float>, _ ldb: Int,
-           beta: Float, _ c: UnsafeMutablePointer<Float>, _ ldc: Int) {
-    cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
-                blasint(m), blasint(n), blasint(k), alpha, a, blasint(lda), b, blasint(ldb), beta, c, blasint(ldc))
 }
 
 public enum Kronecker {

@@ -1,3 +1,4 @@
+import WaveTensor
 import CWaveBundle
 
 /// The best rank-k approximation of a short-and-wide (or tall-and-narrow) matrix R [n, e]
