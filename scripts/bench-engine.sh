@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # Engine speed, same run, same machine: wave-bench-engine (release) and a PyTorch peer doing the same
 # AdamW training step of a ViT-Ti (d 192, 12 layers, 3 heads, MLP 768) at
-#   32×32 / patch 4 / batch 64   and   224×224 / patch 16 / batch 32,  2 threads.
-# Usage: scripts/bench-engine.sh [threads] [steps] [rounds]   (PyTorch from ~/.cache/wave/venv, never a dependency)
+#   32×32 / patch 4 / batch 64   and   224×224 / patch 16 / batch 32,  2 threads;
+# and forward-only inference of the real DINOv2 ViT-S/14 backbone (INPUTS.md) at 224 px, batch 8,
+# against onnxruntime on the same ONNX cut at the final LayerNorm (scripts/bench-dinov2-ort.py).
+# Usage: scripts/bench-engine.sh [threads] [steps] [rounds] [train|dinov2|all]
+#   (PyTorch and onnxruntime from ~/.cache/wave/venv, never dependencies)
 # The machines are shared and loaded unevenly, so wave and PyTorch run alternately `rounds` times
 # (default 3) and the best of each is compared; every round is printed too.
 set -euo pipefail
@@ -10,6 +13,7 @@ cd "$(dirname "$0")/.."
 THREADS=${1:-2}
 STEPS=${2:-6}
 ROUNDS=${3:-3}
+WHAT=${4:-all}
 bash scripts/setup-peers.sh
 PY=${WAVE_VENV:-${WAVE_CACHE:-$HOME/.cache/wave}/venv}/bin/python
 # WAVE_BENCH_BIN: a prebuilt wave-bench-engine (skips the build).
@@ -47,7 +51,9 @@ PY
 }
 
 printf '%s\n' "threads $THREADS, $(date -u +%FT%TZ), load $(cut -d' ' -f1-3 /proc/loadavg)"
-for shape in "32 4 64" "224 16 32"; do
+shapes=("32 4 64" "224 16 32")
+[ "$WHAT" = dinov2 ] && shapes=()
+for shape in "${shapes[@]}"; do
   set -- $shape
   steps=$STEPS; [ "$1" = 224 ] && steps=$(( (STEPS + 1) / 2 ))
   best_out=""; best_wave=0; best_torch=0
@@ -63,3 +69,21 @@ for shape in "32 4 64" "224 16 32"; do
   printf '  PyTorch %s (best of %d): %s images/s  ->  wave/PyTorch = %s\n\n' "$(
     "$PY" -c 'import torch; print(torch.__version__)')" "$ROUNDS" "$best_torch" "$(awk -v a="$best_wave" -v b="$best_torch" 'BEGIN{printf "%.2f", a/b}')"
 done
+
+# DINOv2 forward (needs the ONNX in the cache: scripts/setup.sh).
+ONNX=${WAVE_CACHE:-$HOME/.cache/wave}/vit_s_focus.onnx
+if [ "$WHAT" != train ] && [ -f "$ONNX" ]; then
+  batch=8; steps=$STEPS
+  best_out=""; best_wave=0; best_ort=0
+  for round in $(seq "$ROUNDS"); do
+    out=$("$BIN" dinov2 --onnx "$ONNX" --threads "$THREADS" --batch $batch --steps "$steps")
+    wave=$(printf '%s\n' "$out" | head -1 | sed -E 's/.* ([0-9.]+) images\/s.*/\1/')
+    ort=$(OMP_NUM_THREADS=$THREADS "$PY" scripts/bench-dinov2-ort.py "$THREADS" $batch "$steps" "$ONNX")
+    printf '  round %d: wave %s images/s, onnxruntime %s images/s (load %s)\n' "$round" "$wave" "$ort" "$(cut -d' ' -f1 /proc/loadavg)"
+    if awk -v a="$wave" -v b="$best_wave" 'BEGIN{exit !(a>b)}'; then best_wave=$wave; best_out=$out; fi
+    if awk -v a="$ort" -v b="$best_ort" 'BEGIN{exit !(a>b)}'; then best_ort=$ort; fi
+  done
+  printf '%s\n' "$best_out"
+  printf '  onnxruntime %s (best of %d, backbone only): %s images/s  ->  wave/onnxruntime = %s\n' "$(
+    "$PY" -c 'import onnxruntime; print(onnxruntime.__version__)')" "$ROUNDS" "$best_ort" "$(awk -v a="$best_wave" -v b="$best_ort" 'BEGIN{printf "%.2f", a/b}')"
+fi

@@ -2,6 +2,7 @@
 // per-kernel breakdown, and (mode `fmnist`) the 1-epoch Fashion-MNIST check of the library.
 //   wave-bench-engine bench [--shape 32|224|all] [--threads 2] [--steps 5] [--json]
 //   wave-bench-engine fmnist [--dir DIR] [--threads 2] [--epochs 1] [--batch 64] [--lr 1e-3] [--size 28]
+//   wave-bench-engine dinov2 [--onnx PATH] [--batch 8] [--threads 2] [--steps 5] [--dump FILE]   (forward only)
 import Foundation
 import WaveEngine
 import WaveFormats
@@ -67,7 +68,9 @@ case "bench":
     if shape == "224" || shape == "all" { bench(imageSize: 224, patch: 16, batch: 32, steps: max(1, steps / 2), json: json) }
 case "fmnist":
     trainFashionMNIST()
+case "dinov2":
+    benchDINOv2()
 default:
-    FileHandle.standardError.write("usage: wave-bench-engine bench|fmnist [options]\n".data(using: .utf8)!)
+    FileHandle.standardError.write("usage: wave-bench-engine bench|fmnist|dinov2 [options]\n".data(using: .utf8)!)
     exit(2)
 }
