@@ -60,8 +60,8 @@ struct PipelineCommand: ParsableCommand {
     @Flag(inversion: .prefixedNo, help: "Also train each target from scratch on the condensation images (Direct PT).")
     var directPT = true
 
-    @Option(help: "Test images scored (default: all).")
-    var testImages: Int = 10_000
+    @Option(help: "Test images scored (each method and target is scored on the same first K).")
+    var testImages: Int = 5000
 
     @Option(help: "Threads (default: all cores).")
     var threads: Int?
