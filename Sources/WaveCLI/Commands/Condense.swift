@@ -103,6 +103,8 @@ struct Condense: ParsableCommand {
         let seconds = Date().timeIntervalSince(start)
         log(String(format: "done in %.1f s", seconds))
 
+        // The bundle is written: a distillation checkpoint has nothing left to resume.
+        if distill.data != nil { try? FileManager.default.removeItem(atPath: output + ".ckpt") }
         let ancestryBytes = manifest.ancestryF32Bytes
         let ratio = Double(bundleBytes) / Double(ancestryBytes)
         if json {
@@ -110,6 +112,7 @@ struct Condense: ParsableCommand {
                 "bundle": output, "bundle_bytes": bundleBytes, "ancestry_f32_bytes": ancestryBytes, "ratio": ratio,
                 "template_size": fit.templateSize, "dtype": options.dtype.rawValue, "seconds": seconds,
                 "bundle_parameters": fit.parameterCount, "ancestry_parameters": fit.ancestryParameters,
+                "distillation": distillReport,
                 "components": fit.components.map { ["name": $0.spec.name, "templates": $0.shape.n, "requested": $0.requested,
                                                      "rel_error": $0.relError] as [String: Any] },
             ]
@@ -126,7 +129,6 @@ struct Condense: ParsableCommand {
         print("ancestry: \(Fmt.count(ancestryBytes)) bytes as F32, \(Fmt.count(fit.ancestryParameters)) parameters")
         print(String(format: "ratio:    %.4f (%.2f%% of the ancestry's F32 bytes)", ratio, 100 * ratio))
         for line in distillReport { print(line) }
-        if distill.data != nil { try? FileManager.default.removeItem(atPath: output + ".ckpt") }
     }
 
     static func provenance(of path: String) throws -> BundleProvenance {
