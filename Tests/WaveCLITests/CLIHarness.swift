@@ -20,10 +20,13 @@ enum CLI {
         return runner.deletingLastPathComponent()
     }
 
-    static func run(_ args: [String]) throws -> CLIResult {
+    static func run(_ args: [String], environment: [String: String] = [:]) throws -> CLIResult {
         let p = Process()
         p.executableURL = productsDirectory.appendingPathComponent("wave")
         p.arguments = args
+        if !environment.isEmpty {
+            p.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        }
         let out = Pipe(), err = Pipe()
         p.standardOutput = out
         p.standardError = err

@@ -1,0 +1,35 @@
+import Foundation
+import Testing
+import WaveFormats
+
+/// condense --data and expand --data end to end through the built binary, on a synthetic
+/// ancestry and a generated IDX folder (the real-data runs are recorded in docs/results).
+@Suite struct DistillFitCommandsTests {
+    static let ancestry = ViTConfig(imageSize: 16, patchSize: 4, numClasses: 0, embedDim: 64, depth: 2, numHeads: 1, layerScaleInit: 1e-5)
+
+    @Test func condenseWithDataThenExpandWithAFit() throws {
+        let dir = try TempDir()
+        try writeIDXFolder(dir.path, train: 64, test: 30)
+        _ = try writeSyntheticHF(dir.file("a.safetensors"), config: Self.ancestry)
+        let env = ["WAVE_CACHE": dir.file("cache")]
+        let c = try CLI.run(["condense", dir.file("a.safetensors"), "-o", dir.file("a.wave"), "--data", dir.path,
+                             "--epochs", "2", "--batch", "16", "--image-size", "16", "--depths", "1,2", "--probe-every", "4",
+                             "--quiet", "--json"], environment: env)
+        #expect(c.status == 0, "\(c.stderr)")
+        let obj = try JSONSerialization.jsonObject(with: Data(c.stdout.utf8)) as! [String: Any]
+        let report = obj["distillation"] as! [String]
+        #expect(report.contains { $0.hasPrefix("distilled: 8 steps") }, "\(report)")
+        #expect(report.contains { $0.contains("probe: step 8, depth 2") }, "\(report)")
+        #expect(!FileManager.default.fileExists(atPath: dir.file("a.wave.ckpt")))
+        #expect(FileManager.default.fileExists(atPath: dir.file("cache/teacher")))
+
+        let e = try CLI.run(["expand", dir.file("a.wave"), "--depth", "3", "--width", "64", "-o", dir.file("t.safetensors"),
+                             "--data", dir.path, "--fit-steps", "10", "--fit-batch", "16", "--quiet"])
+        #expect(e.status == 0, "\(e.stderr)")
+        #expect(e.stdout.contains("fit: 10 steps on 64 images"))
+        let cfg = try ViTConfig.load(besideCheckpoint: dir.file("t.safetensors"))
+        #expect(cfg.depth == 3 && cfg.numClasses == 3 && cfg.imageSize == 16)
+        let t = try CLI.run(["eval", dir.file("t.safetensors"), "--data", dir.path])
+        #expect(t.status == 0 && t.stdout.contains("test top-1"), "\(t.stderr)")
+    }
+}
