@@ -88,6 +88,7 @@ struct DistillOptions: ParsableArguments {
                                 logits: kd == .logit, quiet: quiet)
         }
         let distiller = try Distiller(templates: fit, teacher: teacher, dataset: train, settings: s)
+        distiller.probeSet = folder.test
         let checkpoint = output + ".ckpt"
         if resume, try DistillCheckpoint.resume(distiller, from: checkpoint), !quiet {
             FileHandle.standardError.write(Data("resuming from \(checkpoint) at step \(distiller.step) of \(s.steps)\n".utf8))

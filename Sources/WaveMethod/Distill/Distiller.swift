@@ -57,6 +57,9 @@ public final class Distiller {
     public var datasetCount: Int { dataset.count }
     public private(set) var step = 0
     public private(set) var probes: [ProbePoint] = []
+    /// Held-out labelled images for the probe (e.g. the test split); when nil the probe uses the
+    /// first distillation images, which CE has seen with their labels (optimistic).
+    public var probeSet: ImageDataset?
     public private(set) var lossHistory: [Float] = []
 
     public init(templates t: WaveTemplates, teacher: TeacherFeatures, dataset: ImageDataset, settings: DistillSettings) throws {
@@ -179,12 +182,14 @@ public final class Distiller {
         try checkpoint?(self)
     }
 
-    /// Linear-probe top-1 of builds at `probeDepths` (train on the first half of the probe images,
-    /// test on the second).
+    /// Linear-probe top-1 of builds at `probeDepths` (ridge fitted on the first half of the probe
+    /// images, scored on the second half).
     public func probe() throws {
-        let s = settings, n = min(s.probeImages, dataset.count) / 2
+        let s = settings
+        let pool = probeSet ?? dataset
+        let n = min(s.probeImages, pool.count) / 2
         guard n >= 10 else { return }
-        let trainSet = dataset.prefix(n), testSet = dataset.slice(from: n, count: n)
+        let trainSet = pool.prefix(n), testSet = pool.slice(from: n, count: n)
         for L in s.probeDepths {
             let model = try aux.build(depth: L)
             let tl = BatchLoader(dataset: trainSet, batchSize: 50, preprocess: .imageNet(size: s.imageSize), shuffle: false, dropLast: false)

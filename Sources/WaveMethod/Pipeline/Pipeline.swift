@@ -74,6 +74,7 @@ public enum Pipeline {
             try Teacher.compute(ancestry: ancestry.canonical, config: config, dataset: condenseSet, imageSize: s.imageSize, quiet: s.quiet)
         }
         let distiller = try Distiller(templates: leastSquares, teacher: teacher, dataset: condenseSet, settings: ds)
+        distiller.probeSet = data.test
         try distiller.probe()
         if ds.steps > 0 {
             try distiller.run()
