@@ -14,7 +14,7 @@ struct PipelineCommand: ParsableCommand {
         --condense-images training images at --image-size pixels, depths drawn from 4, 6, 8, 12);
         2. expands to every --targets size (DEPTHxWIDTH) with a scaler fit on --train-images images;
         3. trains each for --epochs on those images, and the same architecture from trunc-normal \
-        scratch, and (Direct PT) from scratch on the condensation images.
+        scratch; the first --direct-pt-targets also from scratch on the condensation images (Direct PT).
         Prints a report on stdout and writes it, with the bundle, to --out.
 
         This is what `scripts/main.sh` runs. Example:
@@ -31,7 +31,7 @@ struct PipelineCommand: ParsableCommand {
     var out: String = "out"
 
     @Option(help: "Training images used for condensation (teacher forwards and distillation).")
-    var condenseImages: Int = 10_000
+    var condenseImages: Int = 20_000
 
     @Option(help: "Distillation passes over those images (0: the least-squares templates alone).")
     var condenseEpochs: Double = 1
@@ -57,8 +57,8 @@ struct PipelineCommand: ParsableCommand {
     @Option(help: "Learning rate of training after WAVE (Adam moves every weight by about lr per step: larger rates erase the inherited function in a short run; measured at depth 2: 5e-4 → 18%, 1e-4 → 31%, 2e-5 → 45%, 5e-6 → 53% from 66% after the fit).")
     var waveLR: Float = 5e-6
 
-    @Flag(inversion: .prefixedNo, help: "Also train each target from scratch on the condensation images (Direct PT).")
-    var directPT = true
+    @Option(help: "Also train the first N targets from scratch on the condensation images (Direct PT; an epoch over them each).")
+    var directPTTargets: Int = 1
 
     @Option(help: "Test images scored (each method and target is scored on the same first K).")
     var testImages: Int = 5000
@@ -97,7 +97,7 @@ struct PipelineCommand: ParsableCommand {
         var s = PipelineSettings()
         s.condenseImages = min(condenseImages, folder.train.count); s.condenseEpochs = condenseEpochs
         s.imageSize = imageSize; s.targets = targetList; s.trainImages = trainImages; s.fitSteps = fitSteps
-        s.recipe.epochs = epochs; s.recipe.lr = lr; s.waveLR = waveLR; s.directPT = directPT
+        s.recipe.epochs = epochs; s.recipe.lr = lr; s.waveLR = waveLR; s.directPTTargets = directPTTargets
         s.testImages = testImages; s.quiet = quiet
         let report = try Pipeline.run(ancestry: detected, ancestryPath: path, data: folder, outDir: out, settings: s,
                                       teacherCache: cache + "/teacher", log: { if !quiet { note($0) } })

@@ -7,7 +7,7 @@ import WaveEngine
 /// expand to several targets with a scaler fit, train each, and compare with the same
 /// architectures from scratch and with Direct PT (scratch trained on the condensation images).
 public struct PipelineSettings: Sendable {
-    public var condenseImages = 10_000
+    public var condenseImages = 20_000
     public var condenseEpochs = 1.0
     public var imageSize = 56
     public var distillDepths = [4, 6, 8, 12]
@@ -19,7 +19,9 @@ public struct PipelineSettings: Sendable {
     public var recipe = TrainRecipe()
     /// Learning rate of training after WAVE (an inherited model wants a gentler step than scratch).
     public var waveLR: Float = 5e-6
-    public var directPT = true
+    /// Direct PT (scratch on the condensation images) for the first this many targets: it costs
+    /// an epoch over all condensation images per target.
+    public var directPTTargets = 1
     public var testImages = 10_000
     public var seed: UInt64 = 0
     public var quiet = false
@@ -117,7 +119,7 @@ public enum Pipeline {
             let scratch = TrainEpochs.run(scratchModel, train: train, test: test, preprocess: pre, recipe: s.recipe,
                                           label: "   train (scratch)", quiet: s.quiet)
             var direct: Double?
-            if s.directPT {
+            if i < s.directPTTargets {
                 let m = try ViTModel(config: cfg, scheme: .truncNormal, seed: s.seed &+ 2)
                 direct = TrainEpochs.run(m, train: condenseSet, test: test, preprocess: pre, recipe: s.recipe,
                                          label: "   train (Direct PT)", quiet: s.quiet).top1.last
