@@ -23,8 +23,8 @@ enum RealAncestry {
         let d = detected!
         return try Condenser.condense(canonical: d.canonical, config: d.vit!, family: d.family.family, plan: TemplatePlan(templateSize: t))
     }
-    nonisolated(unsafe) static let t384: WaveTemplates? = detected == nil ? nil : try? condense(t: nil)
-    nonisolated(unsafe) static let t192: WaveTemplates? = detected == nil ? nil : try? condense(t: 192)
+    static let t384: WaveTemplates? = detected == nil ? nil : try? condense(t: nil)
+    static let t192: WaveTemplates? = detected == nil ? nil : try? condense(t: 192)
 
     /// `count` Fashion-MNIST test images at `size` px (bilinear), grey repeated in 3 channels,
     /// normalized like DINOv2's input (INPUTS.md); nil when the dataset is not installed.

@@ -43,20 +43,12 @@ public enum ScalerFit {
     /// (interpolated and padded as `Expander` does), plain tensors from the expansion plan.
     public static func targetModel(_ t: WaveTemplates, _ r: ExpansionRequest) throws -> TemplatedViT {
         let plan = try Expander.plan(t, r)
-        let src = plan.source, tgt = plan.target
+        let tgt = plan.target
         var comps: [TemplatedViT.Component] = [], scalers: [[Float]] = []
         for c in t.components {
-            let dst = c.spec.blockShape(n: c.shape.n, t: t.templateSize, width: tgt.embedDim, mlp: tgt.mlpDim)
-            let deep = ScalerTransforms.depth(c.scalers, layers: src.depth, perLayer: c.shape.scalerCount, target: tgt.depth, mode: r.depthInit)
-            var all: [Float] = []
-            for j in 0..<tgt.depth {
-                var rng = NormalRNG.forTensor(c.spec.tensorName(layer: j), seed: r.seed)
-                let K = c.shape.scalerCount
-                all += ScalerTransforms.width(deep[(j * K)..<((j + 1) * K)], from: c.shape, to: dst, groups: c.spec.groups,
-                                              noise: r.noise, rng: &rng)
-            }
+            let (dst, layers) = c.targetScalers(templateSize: t.templateSize, target: tgt, request: r)
             comps.append(.init(spec: c.spec, shape: dst))
-            scalers.append(all)
+            scalers.append(layers.flatMap { $0 })
         }
         let templated = Set(comps.flatMap { c in (0..<tgt.depth).map { c.spec.tensorName(layer: $0) } })
         var plain = TensorSet()

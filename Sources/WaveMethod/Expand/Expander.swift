@@ -94,13 +94,10 @@ public enum Expander {
         var entriesByName: [String: ExpansionPlan.Entry] = [:]
         for c in t.components {
             let srcShape = c.shape
-            let dstShape = c.spec.blockShape(n: srcShape.n, t: t.templateSize, width: dp, mlp: tgt.mlpDim)
-            let deep = ScalerTransforms.depth(c.scalers, layers: L, perLayer: srcShape.scalerCount, target: Lp, mode: r.depthInit)
+            let (dstShape, targetScalers) = c.targetScalers(templateSize: t.templateSize, target: tgt, request: r)
             for j in 0..<Lp {
                 let name = c.spec.tensorName(layer: j)
-                var rng = NormalRNG.forTensor(name, seed: r.seed)
-                let layerScalers = ScalerTransforms.width(deep[(j * srcShape.scalerCount)..<((j + 1) * srcShape.scalerCount)],
-                                                          from: srcShape, to: dstShape, groups: c.spec.groups, noise: r.noise, rng: &rng)
+                let layerScalers = targetScalers[j]
                 let depthText: String
                 switch r.depthInit {
                 case .interp:

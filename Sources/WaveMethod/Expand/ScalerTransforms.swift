@@ -1,3 +1,4 @@
+import WaveFormats
 // Inheritance of scalers (METHOD.md "Inheritance", paper Eq. 7): depth by interpolation or TLEG's
 // linear fit, width by block-diagonal padding. Templates never change; only the scaler grids do.
 
@@ -128,3 +129,20 @@ import Foundation
 @inline(__always) private func _log(_ x: Double) -> Double { Foundation.log(x) }
 @inline(__always) private func _sin(_ x: Double) -> Double { Foundation.sin(x) }
 @inline(__always) private func _cos(_ x: Double) -> Double { Foundation.cos(x) }
+
+extension ComponentFit {
+    /// This component's scalers for every layer of `target` — depth by `request.depthInit`, then
+    /// width by block-diagonal padding with the request's noise (seeded per output tensor) — and
+    /// the target's block shape. What `Expander.plan` materializes and what a scaler fit trains.
+    public func targetScalers(templateSize t: Int, target: ViTConfig, request r: ExpansionRequest) -> (shape: BlockShape, layers: [[Float]]) {
+        let dst = spec.blockShape(n: shape.n, t: t, width: target.embedDim, mlp: target.mlpDim)
+        let K = shape.scalerCount
+        let deep = ScalerTransforms.depth(scalers, layers: layers, perLayer: K, target: target.depth, mode: r.depthInit)
+        let out = (0..<target.depth).map { j -> [Float] in
+            var rng = NormalRNG.forTensor(spec.tensorName(layer: j), seed: r.seed)
+            return ScalerTransforms.width(deep[(j * K)..<((j + 1) * K)], from: shape, to: dst, groups: spec.groups,
+                                          noise: r.noise, rng: &rng)
+        }
+        return (dst, out)
+    }
+}
