@@ -35,7 +35,7 @@ let package = Package(
         .target(name: "WaveTensor", dependencies: ["COpenBLAS", "CZlib"], swiftSettings: optimize),
         .target(name: "WaveFormats", dependencies: ["WaveTensor", "CONNX", "CProtobufC", "CZstd"],
                 resources: [.copy("Architecture/families")], swiftSettings: optimize),
-        .target(name: "WaveEngine", dependencies: ["WaveTensor", "WaveFormats"], swiftSettings: optimize),
+        .target(name: "WaveEngine", dependencies: ["WaveTensor", "WaveFormats"], exclude: ["README.md"], swiftSettings: optimize),
         .target(name: "WaveMethod", dependencies: ["WaveTensor", "WaveFormats", "WaveEngine", "CZstd", "CWaveBundle", "CProtobufC"],
                 swiftSettings: optimize),
         .target(name: "WaveCLI", dependencies: [
