@@ -62,35 +62,13 @@ public enum Pipeline {
 
         // 1. Condense: least squares, then distillation on the first `condenseImages` images.
         log("1/3 condensing \(ancestry.family.family) (\(config.depth)×\(config.embedDim)) on \(s.condenseImages) images at \(s.imageSize) px")
-        let leastSquares = try Condenser.condense(canonical: ancestry.canonical, config: config, family: ancestry.family.family, plan: TemplatePlan())
+        var cs = CondenseSettings()
+        cs.images = s.condenseImages; cs.epochs = s.condenseEpochs; cs.imageSize = s.imageSize; cs.depths = s.distillDepths
+        cs.seed = s.seed; cs.quiet = s.quiet
+        let condensed = try condense(ancestry: ancestry, ancestryPath: ancestryPath, data: data, settings: cs,
+                                     bundlePath: outDir + "/ancestry.wave", teacherCache: teacherCache, command: "wave pipeline")
+        let templates = condensed.templates, bundleBytes = condensed.bundleBytes, bundlePath = condensed.bundlePath
         let condenseSet = data.train.prefix(s.condenseImages)
-        var ds = DistillSettings()
-        ds.imageSize = s.imageSize; ds.depths = s.distillDepths; ds.seed = s.seed; ds.quiet = s.quiet
-        // condenseEpochs 0: the least-squares templates alone (no distillation steps).
-        ds.steps = Int((s.condenseEpochs * Double(condenseSet.count) / Double(ds.batch)).rounded())
-        ds.warmup = max(1, ds.steps / 20)
-        ds.probeDepths = [4, config.depth]
-        ds.probeImages = min(2000, s.condenseImages)
-        let key = "pipeline-\(ancestry.family.family)-\(ancestry.parameterCount)-\(s.imageSize)px-\(condenseSet.count)"
-        let teacher = try Teacher.cached(folder: teacherCache, key: key) {
-            try Teacher.compute(ancestry: ancestry.canonical, config: config, dataset: condenseSet, imageSize: s.imageSize, quiet: s.quiet)
-        }
-        let distiller = try Distiller(templates: leastSquares, teacher: teacher, dataset: condenseSet, settings: ds)
-        distiller.probeSet = data.test
-        try distiller.probe()
-        if ds.steps > 0 {
-            try distiller.run()
-            try distiller.probe()
-        }
-        let bundlePath = outDir + "/ancestry.wave"
-        var options = BundleWriter.Options()
-        options.dtype = .f16
-        options.provenance.ancestryFile = URL(fileURLWithPath: ancestryPath).lastPathComponent
-        options.provenance.command = "wave pipeline"
-        try BundleWriter.write(distiller.result(), to: bundlePath, options: options)
-        // Targets are built from the bundle as written, so the report describes what it holds.
-        let templates = try WaveBundle(path: bundlePath).templates()
-        let bundleBytes = ((try? FileManager.default.attributesOfItem(atPath: bundlePath))?[.size] as? NSNumber)?.intValue ?? 0
         let condenseSeconds = Date().timeIntervalSince(start)
         log(String(format: "   bundle %@: %d bytes, %.1f%% of the ancestry's F32 bytes, in %.0f s", bundlePath, bundleBytes,
                    100 * Double(bundleBytes) / Double(4 * ancestry.parameterCount), condenseSeconds))
@@ -132,12 +110,75 @@ public enum Pipeline {
                 + (direct.map { String(format: ", Direct PT %.1f%%", 100 * $0) } ?? ""))
             rows.append(row)
         }
+        return PipelineReport(bundleBytes: bundleBytes, ancestryBytes: 4 * ancestry.parameterCount,
+                              ratio: Double(bundleBytes) / Double(4 * ancestry.parameterCount), condenseSeconds: condenseSeconds,
+                              distillation: condensed.summary, probes: condensed.probes, rows: rows, seconds: Date().timeIntervalSince(start))
+    }
+
+    /// Least squares, then distillation on the first `settings.images` training images (teacher
+    /// outputs cached in `teacherCache`); writes the bundle (F16) and reads it back, so that what
+    /// follows uses what the bundle holds.
+    public static func condense(ancestry: DetectedModel, ancestryPath: String, data: IDXFolder, settings c: CondenseSettings,
+                                bundlePath: String, teacherCache: String, command: String) throws -> CondensedBundle {
+        guard let config = ancestry.vit else { throw ExpandError.invalidTarget("the ancestry is not a ViT") }
+        let leastSquares = try Condenser.condense(canonical: ancestry.canonical, config: config, family: ancestry.family.family,
+                                                  plan: TemplatePlan(templateSize: c.templateSize))
+        let condenseSet = data.train.prefix(c.images)
+        var ds = DistillSettings()
+        ds.imageSize = c.imageSize; ds.depths = c.depths.filter { $0 <= max(config.depth, 1) }; ds.seed = c.seed; ds.quiet = c.quiet
+        if ds.depths.isEmpty { ds.depths = [config.depth] }
+        // epochs 0: the least-squares templates alone (no distillation steps).
+        ds.steps = Int((c.epochs * Double(condenseSet.count) / Double(ds.batch)).rounded())
+        ds.warmup = max(1, ds.steps / 20)
+        ds.probeDepths = [min(4, config.depth), config.depth]
+        ds.probeImages = min(2000, c.images)
+        let key = "pipeline-\(ancestry.family.family)-\(ancestry.parameterCount)-\(c.imageSize)px-\(condenseSet.count)"
+        let teacher = try Teacher.cached(folder: teacherCache, key: key) {
+            try Teacher.compute(ancestry: ancestry.canonical, config: config, dataset: condenseSet, imageSize: c.imageSize, quiet: c.quiet)
+        }
+        let distiller = try Distiller(templates: leastSquares, teacher: teacher, dataset: condenseSet, settings: ds)
+        distiller.probeSet = data.test
+        try distiller.probe()
+        if ds.steps > 0 {
+            try distiller.run()
+            try distiller.probe()
+        }
+        var options = BundleWriter.Options()
+        options.dtype = .f16
+        options.provenance.ancestryFile = URL(fileURLWithPath: ancestryPath).lastPathComponent
+        options.provenance.command = command
+        try BundleWriter.write(distiller.result(), to: bundlePath, options: options)
+        let bytes = ((try? FileManager.default.attributesOfItem(atPath: bundlePath))?[.size] as? NSNumber)?.intValue ?? 0
         var lines: [String] = []
         if let l = distiller.lossHistory.first, let e = distiller.lossHistory.last {
             lines.append(String(format: "%d distillation steps, loss %.3f → %.3f", distiller.step, l, e))
         }
-        return PipelineReport(bundleBytes: bundleBytes, ancestryBytes: 4 * ancestry.parameterCount,
-                              ratio: Double(bundleBytes) / Double(4 * ancestry.parameterCount), condenseSeconds: condenseSeconds,
-                              distillation: lines, probes: distiller.probes, rows: rows, seconds: Date().timeIntervalSince(start))
+        return CondensedBundle(templates: try WaveBundle(path: bundlePath).templates(), bundlePath: bundlePath, bundleBytes: bytes,
+                               steps: distiller.step, images: distiller.step * ds.batch, summary: lines, probes: distiller.probes)
     }
+}
+
+/// How `Pipeline.condense` condenses.
+public struct CondenseSettings: Sendable {
+    public var images = 20_000
+    public var epochs = 1.0
+    public var imageSize = 56
+    public var depths = [4, 6, 8, 12]
+    /// Template size (nil: the ancestry's width, the paper's default).
+    public var templateSize: Int?
+    public var seed: UInt64 = 0
+    public var quiet = false
+    public init() {}
+}
+
+/// A bundle `Pipeline.condense` wrote, read back.
+public struct CondensedBundle: Sendable {
+    public let templates: WaveTemplates
+    public let bundlePath: String
+    public let bundleBytes: Int
+    /// Distillation steps and the images they processed.
+    public let steps: Int
+    public let images: Int
+    public let summary: [String]
+    public let probes: [ProbePoint]
 }

@@ -1,0 +1,113 @@
+import ArgumentParser
+import Foundation
+import WaveEngine
+import WaveFormats
+import WaveMethod
+import WaveTensor
+
+struct Bench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "The learngene benchmark: WAVE against the paper's baselines across depths and widths, on real data.",
+        discussion: """
+        Every method initializes the same target architecture, which is then trained with one \
+        recipe for the regime's epochs (peak learning rate --scratch-lr when the start is random, \
+        the regime's transfer rate when it is inherited), and scored on the same test images:
+          He-Init (trunc-normal scratch), Mimetic, GHN-3 (listed, not run), Weight Selection, \
+        Share Init, LiGO, Heru-LG, Auto-LG, TLEG, WAVE and Direct PT (METHOD.md defines each; \
+        the report repeats the definitions).
+        WAVE's bundle is condensed once (least squares, then distillation, as `wave pipeline`) and \
+        every target gets the scaler fit on its regime's images before training.
+
+        Profiles (sizes relative to the ancestry's depth L and width d):
+          quick  depths 1, 2 and widths d, 1.5d, 2d; up to 4,000 and 1,000 images; minutes.
+          full   depths 2, 4, 6, 8 and widths d/2, 1.5d, 2d (at depth 2); 2,000 images × 3 epochs at \
+        every size, the whole training set × 1 epoch at depths 2 and 4. Hours on 2 cores: use --resume.
+        Writes OUT/results.{md,csv,json}, OUT/plots/*.svg, and one file per finished cell in OUT/cells \
+        (--resume skips those). The Markdown table goes to stdout.
+
+        Examples:
+          wave bench --profile quick --out bench-quick
+          wave bench --profile full --out docs/benchmark --resume
+          wave bench --profile full --methods he-init,tleg,wave --data ~/data/kmnist --out kmnist
+        """)
+
+    @Option(help: "quick or full.")
+    var profile: String = "quick"
+
+    @Option(help: "The ancestry (default: the DINOv2 ONNX in $WAVE_CACHE, as scripts/setup.sh fetches it).")
+    var ancestry: String?
+
+    @Option(help: "An IDX dataset folder (default: Debian's Fashion-MNIST).")
+    var data: String = IDXFolder.fashionMNIST
+
+    @Option(help: "Output folder.")
+    var out: String = "bench"
+
+    @Flag(help: "Keep the cells already in OUT/cells (and OUT/bundle.wave) and run only the rest.")
+    var resume = false
+
+    @Option(help: "Methods to run, comma-separated (default: all): \(BenchMethod.allCases.map(\.rawValue).joined(separator: ", ")).")
+    var methods: String?
+
+    @Option(help: "Test images scored (the first K of the test split; default: the profile's).")
+    var testImages: Int?
+
+    @Option(help: "Peak learning rate of random starts (He-Init, Mimetic, Direct PT).")
+    var scratchLR: Float = 1e-3
+
+    @Option(help: "Peak learning rate of inherited starts in every regime (default: the profile's per regime).")
+    var transferLR: Float?
+
+    @Option(help: "Layers Heru-LG and Auto-LG take from the ancestry (default: the profile's).")
+    var learngeneLayers: Int?
+
+    @Option(help: "Threads (default: all cores).")
+    var threads: Int?
+
+    @Flag(help: "No progress on stderr.")
+    var quiet = false
+
+    var methodList: [BenchMethod]? {
+        methods.map { $0.split(separator: ",").compactMap { BenchMethod(rawValue: $0.trimmingCharacters(in: .whitespaces).lowercased()) } }
+    }
+
+    func validate() throws {
+        guard ["quick", "full"].contains(profile) else { throw ValidationError("--profile must be quick or full (got \(profile))") }
+        if let m = methods, methodList?.count != m.split(separator: ",").count || methodList?.isEmpty == true {
+            throw ValidationError("--methods: unknown name in \(m); known: \(BenchMethod.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        if let t = testImages, t < 1 { throw ValidationError("--test-images must be at least 1") }
+        if let k = learngeneLayers, k < 1 { throw ValidationError("--learngene-layers must be at least 1") }
+        guard scratchLR > 0, (transferLR ?? 1) > 0 else { throw ValidationError("learning rates must be positive") }
+    }
+
+    func run() throws {
+        Engine.configure(threads: threads ?? ProcessInfo.processInfo.activeProcessorCount)
+        let cache = ProcessInfo.processInfo.environment["WAVE_CACHE"] ?? (NSHomeDirectory() + "/.cache/wave")
+        let path = ancestry ?? cache + "/vit_s_focus.onnx"
+        let model = try ModelFile.open(path)
+        let detected = try Architecture.detect(model.tensors, hints: model.configHints)
+        guard let config = detected.vit else { throw ValidationError("\(path) is not a ViT (\(detected.family.family))") }
+        let folder = try IDXFolder(path: data)
+        guard var s = BenchSettings.profile(profile, ancestry: config, trainCount: folder.train.count) else {
+            throw ValidationError("unknown profile \(profile)")
+        }
+        if let m = methodList { s.methods = m }
+        if let t = testImages { s.testImages = t }
+        if let k = learngeneLayers { s.learngeneLayers = k }
+        if let lr = transferLR { for i in s.regimes.indices { s.regimes[i].transferLR = lr } }
+        s.scratchLR = scratchLR; s.quiet = quiet
+        let command = "wave " + CommandLine.arguments.dropFirst().joined(separator: " ")
+        let runner = try BenchRunner(settings: s, ancestry: detected, data: folder, outDir: out, log: { if !quiet { note($0) } })
+        let results = try runner.run(ancestryPath: path, command: command, resume: resume, teacherCache: cache + "/teacher")
+
+        try writeFileAtomically(try BenchReport.json(results), to: out + "/results.json")
+        try writeFileAtomically(Array(BenchReport.csv(results).utf8), to: out + "/results.csv")
+        let markdown = BenchReport.markdown(results)
+        try writeFileAtomically(Array(markdown.utf8), to: out + "/results.md")
+        try FileManager.default.createDirectory(atPath: out + "/plots", withIntermediateDirectories: true)
+        for plot in BenchPlots.all(results) { try writeFileAtomically(Array(plot.svg.utf8), to: out + "/plots/" + plot.name) }
+        print(markdown)
+        if !quiet { note(String(format: "bench: %d cells in %.0f s; results in %@/results.{md,csv,json} and %@/plots", results.cells.count, results.seconds, out, out)) }
+    }
+}

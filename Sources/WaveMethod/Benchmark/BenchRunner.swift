@@ -1,0 +1,246 @@
+import Foundation
+import WaveTensor
+import WaveFormats
+import WaveEngine
+
+/// What `wave bench` runs. Profiles fill it; every field can be overridden.
+public struct BenchSettings: Sendable {
+    public var profile = "quick"
+    public var regimes: [BenchRegime] = []
+    public var methods: [BenchMethod] = BenchMethod.allCases
+    /// Condensation of the WAVE bundle (as `wave pipeline` condenses).
+    public var condense = CondenseSettings()
+    public var imageSize = 56
+    public var fitSteps = 150
+    public var fitLR: Float = 1e-4
+    /// Peak learning rate of methods that start from random weights (He-Init, Mimetic, Direct PT).
+    public var scratchLR: Float = 1e-3
+    public var batch = 64
+    public var testImages = 5000
+    /// Layers Heru-LG and Auto-LG take from the ancestry (at most the target's depth).
+    public var learngeneLayers = 2
+    public var seed: UInt64 = 0
+    public var quiet = false
+    public init() {}
+
+    /// The profiles, relative to the ancestry (depth L, width d) and a template size t.
+    ///  - quick: depths 1, 2 at d; widths d, 2d and 1.5d at depth 1; two small regimes (up to 4,000
+    ///    and up to 1,000 images), 1 epoch, tiny condensation and fit: it tests the path, not the method.
+    ///  - full: depths 2, 4, 6, 8 at d; widths d/2, d, 1.5d, 2d at depth 2; the low-data regime
+    ///    (2,000 images, 3 epochs) at every size, the full training set (1 epoch) at depths 2 and 4.
+    /// Images are 4 × 4 patches (56 px for DINOv2's patch 14) in both.
+    public static func profile(_ name: String, ancestry: ViTConfig, trainCount: Int) -> BenchSettings? {
+        var s = BenchSettings()
+        let d = ancestry.embedDim
+        s.profile = name
+        s.imageSize = 4 * ancestry.patchSize
+        s.condense.imageSize = s.imageSize
+        switch name {
+        case "quick":
+            let sizes = [BenchSize(depth: 1, width: d), BenchSize(depth: 2, width: d), BenchSize(depth: 1, width: 2 * d),
+                         BenchSize(depth: 1, width: d * 3 / 2)]
+            s.regimes = [BenchRegime(name: "large", trainImages: min(trainCount, 4000), epochs: 1, sizes: sizes, transferLR: 1e-4),
+                         BenchRegime(name: "low-data", trainImages: max(1, min(trainCount / 2, 1000)), epochs: 1, sizes: sizes, transferLR: 1e-4)]
+            s.condense.images = min(trainCount, 256); s.condense.depths = [1, 2]; s.condense.templateSize = d / 2
+            s.fitSteps = 4; s.batch = 16; s.testImages = 500; s.learngeneLayers = 1
+        case "full":
+            let depths = [2, 4, 6, 8].map { BenchSize(depth: $0, width: d) }
+            let widths = [d / 2, d * 3 / 2, 2 * d].map { BenchSize(depth: 2, width: $0) }
+            s.regimes = [BenchRegime(name: "low-data", trainImages: 2000, epochs: 3, sizes: depths + widths, transferLR: 1e-5),
+                         BenchRegime(name: "full-set", trainImages: nil, epochs: 1, sizes: Array(depths.prefix(2)), transferLR: 3e-5)]
+            s.condense.templateSize = d / 2
+        default:
+            return nil
+        }
+        return s
+    }
+}
+
+/// Runs the benchmark cell by cell: every method initializes the same architecture, which is then
+/// trained with one recipe (its learning rate set by whether the start is random or inherited).
+/// Each finished cell is written to `outDir/cells/` at once, so an interrupted run resumes.
+public final class BenchRunner {
+    public let settings: BenchSettings
+    let ancestry: DetectedModel
+    let source: ViTConfig
+    let data: IDXFolder
+    let outDir: String
+    let log: (String) -> Void
+
+    public init(settings: BenchSettings, ancestry: DetectedModel, data: IDXFolder, outDir: String, log: @escaping (String) -> Void) throws {
+        guard let c = ancestry.vit else { throw ExpandError.invalidTarget("the ancestry is not a ViT") }
+        self.settings = settings; self.ancestry = ancestry; self.source = c; self.data = data; self.outDir = outDir; self.log = log
+    }
+
+    var cellsDir: String { outDir + "/cells" }
+
+    static func cellFile(_ regime: String, _ m: BenchMethod, _ size: BenchSize) -> String {
+        "\(regime)-\(m.rawValue)-\(size.depth)x\(size.width).json"
+    }
+
+    /// The target architecture of a size, the same for every method (WAVE's expansion builds this config).
+    public func targetConfig(_ size: BenchSize) throws -> ViTConfig {
+        let s = source
+        guard size.width % s.headDim == 0 else { throw ExpandError.invalidTarget("width \(size.width) is not a multiple of the head dimension \(s.headDim)") }
+        let cfg = ViTConfig(imageSize: settings.imageSize, patchSize: s.patchSize, inChannels: s.inChannels,
+                            numClasses: data.train.classes, embedDim: size.width, depth: size.depth, numHeads: size.width / s.headDim,
+                            mlpDim: size.width * s.mlpDim / s.embedDim, layerScaleInit: s.layerScaleInit,
+                            qkvBias: s.qkvBias, normEps: s.normEps, geluTanh: s.geluTanh)
+        if let p = cfg.problems.first { throw ExpandError.invalidTarget(p) }
+        return cfg
+    }
+
+    /// Runs every cell not already in `outDir/cells` (when `resume`), then returns them all.
+    public func run(ancestryPath: String, command: String, resume: Bool, teacherCache: String) throws -> BenchResults {
+        let start = Date()
+        let fm = FileManager.default
+        if !resume, fm.fileExists(atPath: cellsDir) { try fm.removeItem(atPath: cellsDir) }
+        try fm.createDirectory(atPath: cellsDir, withIntermediateDirectories: true)
+        let s = settings
+        let test = data.test.prefix(s.testImages)
+        let pre: Preprocess = .imageNet(size: s.imageSize)
+
+        // Cells in order, with a cost estimate (parameters × images) for the ETA.
+        var todo: [(BenchRegime, BenchSize, BenchMethod)] = []
+        for r in s.regimes { for size in r.sizes { for m in s.methods { todo.append((r, size, m)) } } }
+        func cost(_ c: (BenchRegime, BenchSize, BenchMethod)) -> Double {
+            let images = Double(min(c.0.trainImages ?? data.train.count, data.train.count) * c.0.epochs
+                                + (c.2 == .directPT ? s.condense.images : 0) + test.count / 3)
+            return Double(c.1.depth * c.1.width * c.1.width) * images * (c.2 == .ghn3 ? 0 : 1)
+        }
+        let totalCost = todo.map(cost).reduce(0, +)
+        var doneCost = 0.0, ranCost = 0.0, spentSeconds = 0.0
+
+        // The WAVE bundle: condensed once (reused when resuming).
+        let bundlePath = outDir + "/bundle.wave"
+        var bundle: CondensedBundle?
+        var condensation = "not condensed (WAVE not in the methods)"
+        if s.methods.contains(.wave) {
+            if resume, fm.fileExists(atPath: bundlePath), let info = try? readInfo() {
+                let templates = try WaveBundle(path: bundlePath).templates()
+                bundle = CondensedBundle(templates: templates, bundlePath: bundlePath, bundleBytes: info.bytes, steps: info.steps,
+                                         images: info.images, summary: info.summary, probes: [])
+                log("bench: reusing \(bundlePath)")
+            } else {
+                log("bench: condensing \(ancestry.family.family) (\(source.depth)×\(source.embedDim)) for WAVE on \(s.condense.images) images")
+                let b = try Pipeline.condense(ancestry: ancestry, ancestryPath: ancestryPath, data: data, settings: s.condense,
+                                              bundlePath: bundlePath, teacherCache: teacherCache, command: command)
+                try writeInfo(BundleInfo(bytes: b.bundleBytes, steps: b.steps, images: b.images, summary: b.summary))
+                bundle = b
+            }
+            condensation = String(format: "template size %d, %d distillation steps on %d images at %d px (%@); %@",
+                                  bundle!.templates.templateSize, bundle!.steps, s.condense.images, s.condense.imageSize,
+                                  s.condense.depths.map(String.init).joined(separator: ","), bundle!.summary.joined(separator: "; "))
+        }
+
+        var cells: [BenchCell] = []
+        for (i, item) in todo.enumerated() {
+            let (regime, size, method) = item
+            let file = cellsDir + "/" + Self.cellFile(regime.name, method, size)
+            if resume, let data = fm.contents(atPath: file), let cell = try? JSONDecoder().decode(BenchCell.self, from: data) {
+                cells.append(cell)
+                doneCost += cost(item)
+                continue
+            }
+            let t0 = Date()
+            let cell = try runCell(regime: regime, size: size, method: method, bundle: bundle, test: test, preprocess: pre)
+            try writeFileAtomically(Array(try JSONEncoder().encode(cell)), to: file)
+            cells.append(cell)
+            let took = Date().timeIntervalSince(t0)
+            spentSeconds += took; doneCost += cost(item); ranCost += cost(item)
+            let eta = spentSeconds / max(ranCost, 1) * (totalCost - doneCost)
+            let result = cell.status == .ok ? String(format: "init %.1f%% → %.1f%%", 100 * cell.initTop1, 100 * (cell.top1.last ?? 0))
+                                            : cell.status.rawValue
+            log(String(format: "bench [%d/%d] %@ %@ %@: %@ (%.0f s; ETA %@)", i + 1, todo.count, regime.name, size.label,
+                       method.title, result, took, ProgressReporter.clock(eta)))
+        }
+        return BenchResults(profile: s.profile, command: command, date: ISO8601DateFormatter().string(from: Date()),
+                            machine: Self.machine(), ancestry: URL(fileURLWithPath: ancestryPath).lastPathComponent,
+                            ancestryDepth: source.depth, ancestryWidth: source.embedDim,
+                            dataset: URL(fileURLWithPath: data.path).lastPathComponent, imageSize: s.imageSize, testImages: test.count,
+                            scratchLR: s.scratchLR, learngeneLayers: s.learngeneLayers, bundleBytes: bundle?.bundleBytes ?? 0,
+                            condensation: condensation, regimes: s.regimes, cells: cells, seconds: Date().timeIntervalSince(start))
+    }
+
+    func runCell(regime: BenchRegime, size: BenchSize, method: BenchMethod, bundle: CondensedBundle?,
+                 test: ImageDataset, preprocess pre: Preprocess) throws -> BenchCell {
+        let s = settings
+        let train = regime.trainImages.map { data.train.prefix($0) } ?? data.train
+        var cell = BenchCell(regime: regime.name, method: method, depth: size.depth, width: size.width, trainImages: train.count)
+        let cfg = try targetConfig(size)
+        cell.parameters = cfg.parameterCount
+        let seed = s.seed &+ 1
+        var model: ViTModel
+        switch method {
+        case .ghn3:
+            cell.status = .notRun; cell.note = method.definition
+            return cell
+        case .wave:
+            guard let b = bundle else { throw BaselineError.notABaseline(.wave) }
+            var r = ExpansionRequest(depth: size.depth, width: size.width)
+            r.classes = data.train.classes; r.imageSize = s.imageSize; r.seed = s.seed
+            let templated: TemplatedViT
+            do { templated = try ScalerFit.targetModel(b.templates, r) }
+            catch let e as ExpandError {
+                cell.status = .notApplicable; cell.note = e.description
+                return cell
+            }
+            guard templated.config == cfg else { throw ExpandError.invalidTarget("WAVE's target config differs from the baselines' at \(size.label)") }
+            var fs = FitSettings()
+            fs.steps = s.fitSteps; fs.lr = s.fitLR; fs.batch = min(s.batch, train.count); fs.seed = s.seed; fs.evalImages = 0
+            fs.quiet = true
+            _ = try ScalerFit.fit(templated, train: train, test: test, preprocess: pre, settings: fs)
+            model = try templated.build(depth: size.depth)
+            cell.transferred = templated.components.reduce(0) { $0 + $1.shape.templateCount + size.depth * $1.shape.scalerCount }
+            cell.extraSteps = b.steps + s.fitSteps
+            cell.extraImages = b.images + s.fitSteps * fs.batch
+        case .directPT:
+            model = try ViTModel(config: cfg, scheme: .truncNormal, seed: seed)
+            let condenseSet = data.train.prefix(s.condense.images)
+            var recipe = TrainRecipe()
+            recipe.batch = s.batch; recipe.lr = s.scratchLR; recipe.seed = s.seed &+ 7
+            let pt = TrainEpochs.run(model, train: condenseSet, test: test.prefix(1), preprocess: pre, recipe: recipe,
+                                     label: "   pre-train (Direct PT)", quiet: s.quiet)
+            cell.extraSteps = pt.steps
+            cell.extraImages = pt.steps * min(s.batch, condenseSet.count)
+        default:
+            do {
+                let (m, transferred) = try Baselines.initialize(method, ancestry: ancestry.canonical, source: source, target: cfg,
+                                                                seed: seed, learngeneLayers: s.learngeneLayers)
+                model = m
+                cell.transferred = transferred
+            } catch let e as BaselineError {
+                cell.status = .notApplicable; cell.note = e.description
+                return cell
+            }
+        }
+        let inherits = method.usesAncestry
+        var recipe = TrainRecipe()
+        recipe.epochs = regime.epochs; recipe.batch = s.batch; recipe.seed = s.seed
+        recipe.lr = inherits ? regime.transferLR : s.scratchLR
+        cell.lr = recipe.lr
+        let t0 = Date()
+        cell.initTop1 = evaluateTop1(model: model, loader: BatchLoader(dataset: test, batchSize: min(100, test.count), preprocess: pre,
+                                                                      shuffle: false, dropLast: false))
+        let result = TrainEpochs.run(model, train: train, test: test, preprocess: pre, recipe: recipe,
+                                     label: "   \(regime.name) \(size.label) \(method.title)", quiet: s.quiet)
+        cell.top1 = result.top1; cell.trainLoss = result.trainLoss
+        cell.seconds = Date().timeIntervalSince(t0)
+        return cell
+    }
+
+    // The bundle's condensation facts, kept beside it for --resume.
+    struct BundleInfo: Codable { var bytes: Int; var steps: Int; var images: Int; var summary: [String] }
+    func writeInfo(_ i: BundleInfo) throws { try writeFileAtomically(Array(try JSONEncoder().encode(i)), to: outDir + "/bundle.json") }
+    func readInfo() throws -> BundleInfo {
+        try JSONDecoder().decode(BundleInfo.self, from: Data(contentsOf: URL(fileURLWithPath: outDir + "/bundle.json")))
+    }
+
+    /// CPU model and core count, for the report.
+    static func machine() -> String {
+        let cpu = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8))?
+            .split(separator: "\n").first { $0.hasPrefix("model name") }?
+            .split(separator: ":", maxSplits: 1).last?.trimmingCharacters(in: .whitespaces) ?? "unknown CPU"
+        return "\(cpu), \(ProcessInfo.processInfo.activeProcessorCount) cores"
+    }
+}
