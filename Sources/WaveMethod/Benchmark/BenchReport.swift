@@ -47,9 +47,14 @@ public enum BenchReport {
         out.append("")
         for regime in r.regimes {
             let images = regime.trainImages.map { "the first \(grouped($0)) training images" } ?? "all training images"
-            out.append("- `\(regime.name)`: \(images), \(regime.epochs) epoch(s); methods that start from ancestry weights "
-                       + "at peak LR \(regime.transferLR), the rest at the scratch LR \(r.scratchLR).")
+            if r.lrSearch.isEmpty {
+                out.append("- `\(regime.name)`: \(images), \(regime.epochs) epoch(s); methods that start from ancestry weights "
+                           + "at peak LR \(regime.transferLR), the rest at the scratch LR \(r.scratchLR).")
+            } else {
+                out.append("- `\(regime.name)`: \(images), \(regime.epochs) epoch(s), each method at its own peak LR (below).")
+            }
         }
+        out += lrSearchTable(r)
 
         out.append("")
         out.append("## Δ WAVE vs best other baseline (percentage points, Direct PT excluded)")
@@ -73,6 +78,27 @@ public enum BenchReport {
             out += notes
         }
         return out.joined(separator: "\n") + "\n"
+    }
+
+    /// The learning-rate search: one row per method, validation top-1 per rate, the chosen one bold.
+    static func lrSearchTable(_ r: BenchResults) -> [String] {
+        guard !r.lrSearch.isEmpty else { return [] }
+        let rates = Array(Set(r.lrSearch.map(\.lr))).sorted(by: >)
+        var out = ["", "Peak learning rate per method: every rate below was tried \(r.lrSearchSetting); the best on the "
+                   + "held-out images (bold) is used for that method at every size and in every regime. Validation top-1 (%):", ""]
+        out.append("| Method | " + rates.map { "LR \($0)" }.joined(separator: " | ") + " |")
+        out.append("|---|" + rates.map { _ in "---:|" }.joined())
+        for m in BenchMethod.allCases {
+            let trials = r.lrSearch.filter { $0.method == m }
+            guard !trials.isEmpty else { continue }
+            let cells = rates.map { lr -> String in
+                guard let t = trials.first(where: { $0.lr == lr }) else { return "" }
+                let v = String(format: "%.1f", 100 * t.validationTop1)
+                return t.chosen ? "**\(v)**" : v
+            }
+            out.append("| \(m.title) | " + cells.joined(separator: " | ") + " |")
+        }
+        return out
     }
 
     /// One row per cell, in `r.cells` order; top-1 as fractions, exactly as stored.

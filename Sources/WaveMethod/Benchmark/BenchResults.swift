@@ -90,4 +90,18 @@ public struct BenchResults: Sendable, Codable {
     public var regimes: [BenchRegime]
     public var cells: [BenchCell]
     public var seconds: Double
+    /// The learning-rate search (empty when the profile's fixed rates were used) and what it was run on.
+    public var lrSearch: [LRTrial] = []
+    public var lrSearchSetting: String = ""
+}
+
+/// One learning rate tried for one method, scored on held-out training images.
+public struct LRTrial: Sendable, Codable, Equatable {
+    public var method: BenchMethod
+    public var lr: Float
+    public var validationTop1: Double
+    public var chosen: Bool
+    public init(method: BenchMethod, lr: Float, validationTop1: Double, chosen: Bool) {
+        self.method = method; self.lr = lr; self.validationTop1 = validationTop1; self.chosen = chosen
+    }
 }

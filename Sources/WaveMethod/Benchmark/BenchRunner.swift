@@ -19,6 +19,13 @@ public struct BenchSettings: Sendable {
     public var testImages = 5000
     /// Layers Heru-LG and Auto-LG take from the ancestry (at most the target's depth).
     public var learngeneLayers = 2
+    /// Learning-rate search: every method (Direct PT takes He-Init's rate) is trained at each rate
+    /// at `lrSearchSize` in the low-data regime and scored on the last `validationImages` training
+    /// images (held out from that regime); the best rate is then used everywhere. Empty: the fixed
+    /// `scratchLR` / regime `transferLR` rates.
+    public var lrGrid: [Float] = []
+    public var lrSearchSize = BenchSize(depth: 2, width: 384)
+    public var validationImages = 2000
     public var seed: UInt64 = 0
     public var quiet = false
     public init() {}
@@ -43,12 +50,15 @@ public struct BenchSettings: Sendable {
                          BenchRegime(name: "low-data", trainImages: max(1, min(trainCount / 2, 1000)), epochs: 1, sizes: sizes, transferLR: 1e-4)]
             s.condense.images = min(trainCount, 256); s.condense.depths = [1, 2]; s.condense.templateSize = d / 2
             s.fitSteps = 4; s.batch = 16; s.testImages = 500; s.learngeneLayers = 1
+            s.lrGrid = [1e-3, 1e-4]; s.lrSearchSize = BenchSize(depth: 1, width: d); s.validationImages = min(500, trainCount / 4)
         case "full":
             let depths = [2, 4, 6, 8].map { BenchSize(depth: $0, width: d) }
             let widths = [d / 2, d * 3 / 2, 2 * d].map { BenchSize(depth: 2, width: $0) }
             s.regimes = [BenchRegime(name: "low-data", trainImages: 2000, epochs: 3, sizes: depths + widths, transferLR: 1e-5),
                          BenchRegime(name: "full-set", trainImages: nil, epochs: 1, sizes: Array(depths.prefix(2)), transferLR: 3e-5)]
             s.condense.templateSize = d / 2
+            s.testImages = 2500
+            s.lrGrid = [1e-3, 1e-4, 1e-5]; s.lrSearchSize = BenchSize(depth: 2, width: d); s.validationImages = 2000
         default:
             return nil
         }
@@ -133,6 +143,8 @@ public final class BenchRunner {
                                   s.condense.depths.map(String.init).joined(separator: ","), bundle!.summary.joined(separator: "; "))
         }
 
+        let (chosen, trials, searchSetting) = try searchLearningRates(bundle: bundle, preprocess: pre, resume: resume)
+
         var cells: [BenchCell] = []
         for (i, item) in todo.enumerated() {
             let (regime, size, method) = item
@@ -143,7 +155,8 @@ public final class BenchRunner {
                 continue
             }
             let t0 = Date()
-            let cell = try runCell(regime: regime, size: size, method: method, bundle: bundle, test: test, preprocess: pre)
+            let cell = try runCell(regime: regime, size: size, method: method, bundle: bundle, test: test, preprocess: pre,
+                                   lr: chosen[method == .directPT ? .scratch : method])
             try writeFileAtomically(Array(try JSONEncoder().encode(cell)), to: file)
             cells.append(cell)
             let took = Date().timeIntervalSince(t0)
@@ -159,11 +172,52 @@ public final class BenchRunner {
                             ancestryDepth: source.depth, ancestryWidth: source.embedDim,
                             dataset: URL(fileURLWithPath: data.path).lastPathComponent, imageSize: s.imageSize, testImages: test.count,
                             scratchLR: s.scratchLR, learngeneLayers: s.learngeneLayers, bundleBytes: bundle?.bundleBytes ?? 0,
-                            condensation: condensation, regimes: s.regimes, cells: cells, seconds: Date().timeIntervalSince(start))
+                            condensation: condensation, regimes: s.regimes, cells: cells, seconds: Date().timeIntervalSince(start),
+                            lrSearch: trials, lrSearchSetting: searchSetting)
     }
 
+    /// The learning-rate search (see `BenchSettings.lrGrid`): returns each method's rate.
+    func searchLearningRates(bundle: CondensedBundle?, preprocess pre: Preprocess, resume: Bool) throws
+        -> (chosen: [BenchMethod: Float], trials: [LRTrial], setting: String) {
+        let s = settings
+        guard !s.lrGrid.isEmpty, let ref = s.regimes.first(where: { $0.name == "low-data" }) ?? s.regimes.first else { return ([:], [], "") }
+        let count = data.train.count, v = s.validationImages
+        let trainCount = min(ref.trainImages ?? count, count)
+        guard v >= 1, trainCount + v <= count else {
+            throw ExpandError.invalidTarget("the learning-rate search needs \(trainCount) training + \(v) validation images; the training split has \(count)")
+        }
+        let validation = data.train.slice(from: count - v, count: v)
+        let regime = BenchRegime(name: "lr-search", trainImages: trainCount, epochs: ref.epochs, sizes: [s.lrSearchSize], transferLR: 0)
+        var chosen: [BenchMethod: Float] = [:], trials: [LRTrial] = []
+        for m in s.methods where m != .ghn3 && m != .directPT {
+            var scored: [(Float, Double)] = []
+            for lr in s.lrGrid {
+                let file = cellsDir + "/lr-search-\(m.rawValue)-\(lr).json"
+                var cell: BenchCell
+                if resume, let d = FileManager.default.contents(atPath: file), let c = try? JSONDecoder().decode(BenchCell.self, from: d) {
+                    cell = c
+                } else {
+                    cell = try runCell(regime: regime, size: s.lrSearchSize, method: m, bundle: bundle, test: validation, preprocess: pre, lr: lr)
+                    try writeFileAtomically(Array(try JSONEncoder().encode(cell)), to: file)
+                    log(String(format: "bench: LR search %@ at %@, LR %g: validation top-1 %@", m.title, s.lrSearchSize.label, lr,
+                               cell.status == .ok ? String(format: "%.1f%%", 100 * (cell.top1.last ?? 0)) : cell.status.rawValue))
+                }
+                if cell.status == .ok, let top1 = cell.top1.last { scored.append((lr, top1)) }
+            }
+            // Ties go to the earlier rate in the grid's order.
+            guard var best = scored.first else { continue }
+            for t in scored.dropFirst() where t.1 > best.1 { best = t }
+            chosen[m] = best.0
+            trials += scored.map { LRTrial(method: m, lr: $0.0, validationTop1: $0.1, chosen: $0.0 == best.0) }
+        }
+        let setting = "at \(s.lrSearchSize.label) on the first \(trainCount) training images for \(ref.epochs) epoch(s), "
+            + "scored on the last \(v) (not used by the `\(ref.name)` regime)"
+        return (chosen, trials, setting)
+    }
+
+    /// One cell; `lr` (else the scratch or the regime's transfer rate) is the peak rate of its training.
     func runCell(regime: BenchRegime, size: BenchSize, method: BenchMethod, bundle: CondensedBundle?,
-                 test: ImageDataset, preprocess pre: Preprocess) throws -> BenchCell {
+                 test: ImageDataset, preprocess pre: Preprocess, lr: Float? = nil) throws -> BenchCell {
         let s = settings
         let train = regime.trainImages.map { data.train.prefix($0) } ?? data.train
         var cell = BenchCell(regime: regime.name, method: method, depth: size.depth, width: size.width, trainImages: train.count)
@@ -198,7 +252,7 @@ public final class BenchRunner {
             model = try ViTModel(config: cfg, scheme: .truncNormal, seed: seed)
             let condenseSet = data.train.prefix(s.condense.images)
             var recipe = TrainRecipe()
-            recipe.batch = s.batch; recipe.lr = s.scratchLR; recipe.seed = s.seed &+ 7
+            recipe.batch = s.batch; recipe.lr = lr ?? s.scratchLR; recipe.seed = s.seed &+ 7
             let pt = TrainEpochs.run(model, train: condenseSet, test: test.prefix(1), preprocess: pre, recipe: recipe,
                                      label: "   pre-train (Direct PT)", quiet: s.quiet)
             cell.extraSteps = pt.steps
@@ -217,7 +271,7 @@ public final class BenchRunner {
         let inherits = method.usesAncestry
         var recipe = TrainRecipe()
         recipe.epochs = regime.epochs; recipe.batch = s.batch; recipe.seed = s.seed
-        recipe.lr = inherits ? regime.transferLR : s.scratchLR
+        recipe.lr = lr ?? (inherits ? regime.transferLR : s.scratchLR)
         cell.lr = recipe.lr
         let t0 = Date()
         cell.initTop1 = evaluateTop1(model: model, loader: BatchLoader(dataset: test, batchSize: min(100, test.count), preprocess: pre,
