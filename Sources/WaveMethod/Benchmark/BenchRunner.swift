@@ -48,7 +48,7 @@ public struct BenchSettings: Sendable {
                          BenchSize(depth: 1, width: d * 3 / 2)]
             s.regimes = [BenchRegime(name: "large", trainImages: min(trainCount, 4000), epochs: 1, sizes: sizes, transferLR: 1e-4),
                          BenchRegime(name: "low-data", trainImages: max(1, min(trainCount / 2, 1000)), epochs: 1, sizes: sizes, transferLR: 1e-4)]
-            s.condense.images = min(trainCount, 256); s.condense.depths = [1, 2]; s.condense.templateSize = d / 2
+            s.condense.images = min(trainCount, 256); s.condense.depths = [1, 2]; s.condense.batch = 16; s.condense.templateSize = d / 2
             s.fitSteps = 4; s.batch = 16; s.testImages = 500; s.learngeneLayers = 1
             s.lrGrid = [1e-3, 1e-4]; s.lrSearchSize = BenchSize(depth: 1, width: d); s.validationImages = min(500, trainCount / 4)
         case "full":

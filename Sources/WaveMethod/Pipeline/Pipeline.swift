@@ -125,7 +125,7 @@ public enum Pipeline {
                                                   plan: TemplatePlan(templateSize: c.templateSize))
         let condenseSet = data.train.prefix(c.images)
         var ds = DistillSettings()
-        ds.imageSize = c.imageSize; ds.depths = c.depths.filter { $0 <= max(config.depth, 1) }; ds.seed = c.seed; ds.quiet = c.quiet
+        ds.batch = c.batch; ds.imageSize = c.imageSize; ds.depths = c.depths.filter { $0 <= max(config.depth, 1) }; ds.seed = c.seed; ds.quiet = c.quiet
         if ds.depths.isEmpty { ds.depths = [config.depth] }
         // epochs 0: the least-squares templates alone (no distillation steps).
         ds.steps = Int((c.epochs * Double(condenseSet.count) / Double(ds.batch)).rounded())
@@ -164,6 +164,7 @@ public struct CondenseSettings: Sendable {
     public var epochs = 1.0
     public var imageSize = 56
     public var depths = [4, 6, 8, 12]
+    public var batch = 64
     /// Template size (nil: the ancestry's width, the paper's default).
     public var templateSize: Int?
     public var seed: UInt64 = 0
