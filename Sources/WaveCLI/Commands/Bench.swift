@@ -29,6 +29,7 @@ struct Bench: ParsableCommand {
           wave bench --profile quick --out bench-quick
           wave bench --profile full --out docs/benchmark --resume
           wave bench --profile full --methods he-init,tleg,wave --data ~/data/kmnist --out kmnist
+          wave bench --profile quick --data digits-idx --bundle docs/benchmark/bundle.wave --out transfer
         """)
 
     @Option(help: "quick or full.")
@@ -42,6 +43,9 @@ struct Bench: ParsableCommand {
 
     @Option(help: "Output folder.")
     var out: String = "bench"
+
+    @Option(help: "Use this bundle for WAVE instead of condensing on --data (e.g. one condensed on another dataset: the transfer setting).")
+    var bundle: String?
 
     @Flag(help: "Keep the cells already in OUT/cells (and OUT/bundle.wave) and run only the rest.")
     var resume = false
@@ -93,6 +97,7 @@ struct Bench: ParsableCommand {
             throw ValidationError("unknown profile \(profile)")
         }
         if let m = methodList { s.methods = m }
+        s.bundlePath = bundle
         if let t = testImages { s.testImages = t }
         if let k = learngeneLayers { s.learngeneLayers = k }
         if let lr = transferLR { for i in s.regimes.indices { s.regimes[i].transferLR = lr } }

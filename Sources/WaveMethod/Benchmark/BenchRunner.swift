@@ -10,6 +10,10 @@ public struct BenchSettings: Sendable {
     public var methods: [BenchMethod] = BenchMethod.allCases
     /// Condensation of the WAVE bundle (as `wave pipeline` condenses).
     public var condense = CondenseSettings()
+    /// A bundle made elsewhere (e.g. condensed on another dataset: the transfer setting) instead of
+    /// condensing on the benchmark's data. Its distillation work is read from BUNDLE.json beside it
+    /// when a bench run wrote one.
+    public var bundlePath: String?
     public var imageSize = 56
     public var fitSteps = 150
     public var fitLR: Float = 1e-4
@@ -126,7 +130,16 @@ public final class BenchRunner {
         var bundle: CondensedBundle?
         var condensation = "not condensed (WAVE not in the methods)"
         if s.methods.contains(.wave) {
-            if resume, fm.fileExists(atPath: bundlePath), let info = try? readInfo() {
+            if let given = s.bundlePath {
+                let b = try WaveBundle(path: given)
+                let info = try? readInfo(Self.infoPath(given))
+                bundle = CondensedBundle(templates: try b.templates(), bundlePath: given, bundleBytes: b.fileSize, steps: info?.steps ?? 0,
+                                         images: info?.images ?? 0, summary: info?.summary ?? [], probes: [])
+                condensation = "given bundle \(URL(fileURLWithPath: given).lastPathComponent) (made by `\(b.manifest.provenance.command)`), template size "
+                    + "\(b.manifest.templateSize); " + (info.map { "\($0.steps) distillation steps (\($0.summary.joined(separator: "; ")))" }
+                                                      ?? "its distillation steps are not known (no \(URL(fileURLWithPath: Self.infoPath(given)).lastPathComponent) beside it)")
+                log("bench: WAVE from \(given)")
+            } else if resume, fm.fileExists(atPath: bundlePath), let info = try? readInfo(Self.infoPath(bundlePath)) {
                 let templates = try WaveBundle(path: bundlePath).templates()
                 bundle = CondensedBundle(templates: templates, bundlePath: bundlePath, bundleBytes: info.bytes, steps: info.steps,
                                          images: info.images, summary: info.summary, probes: [])
@@ -135,12 +148,15 @@ public final class BenchRunner {
                 log("bench: condensing \(ancestry.family.family) (\(source.depth)×\(source.embedDim)) for WAVE on \(s.condense.images) images")
                 let b = try Pipeline.condense(ancestry: ancestry, ancestryPath: ancestryPath, data: data, settings: s.condense,
                                               bundlePath: bundlePath, teacherCache: teacherCache, command: command)
-                try writeInfo(BundleInfo(bytes: b.bundleBytes, steps: b.steps, images: b.images, summary: b.summary))
+                try writeFileAtomically(Array(try JSONEncoder().encode(BundleInfo(bytes: b.bundleBytes, steps: b.steps, images: b.images, summary: b.summary))),
+                                        to: Self.infoPath(bundlePath))
                 bundle = b
             }
-            condensation = String(format: "template size %d, %d distillation steps on %d images at %d px (%@); %@",
-                                  bundle!.templates.templateSize, bundle!.steps, s.condense.images, s.condense.imageSize,
-                                  s.condense.depths.map(String.init).joined(separator: ","), bundle!.summary.joined(separator: "; "))
+            if s.bundlePath == nil {
+                condensation = String(format: "template size %d, %d distillation steps on %d images at %d px (depths %@); %@",
+                                      bundle!.templates.templateSize, bundle!.steps, s.condense.images, s.condense.imageSize,
+                                      s.condense.depths.map(String.init).joined(separator: ","), bundle!.summary.joined(separator: "; "))
+            }
         }
 
         let (chosen, trials, searchSetting) = try searchLearningRates(bundle: bundle, preprocess: pre, resume: resume)
@@ -285,9 +301,9 @@ public final class BenchRunner {
 
     // The bundle's condensation facts, kept beside it for --resume.
     struct BundleInfo: Codable { var bytes: Int; var steps: Int; var images: Int; var summary: [String] }
-    func writeInfo(_ i: BundleInfo) throws { try writeFileAtomically(Array(try JSONEncoder().encode(i)), to: outDir + "/bundle.json") }
-    func readInfo() throws -> BundleInfo {
-        try JSONDecoder().decode(BundleInfo.self, from: Data(contentsOf: URL(fileURLWithPath: outDir + "/bundle.json")))
+    static func infoPath(_ bundle: String) -> String { (bundle.hasSuffix(".wave") ? String(bundle.dropLast(5)) : bundle) + ".json" }
+    func readInfo(_ path: String) throws -> BundleInfo {
+        try JSONDecoder().decode(BundleInfo.self, from: Data(contentsOf: URL(fileURLWithPath: path)))
     }
 
     /// CPU model and core count, for the report.
