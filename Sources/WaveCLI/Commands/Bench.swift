@@ -53,6 +53,15 @@ struct Bench: ParsableCommand {
     @Option(help: "Methods to run, comma-separated (default: all): \(BenchMethod.allCases.map(\.rawValue).joined(separator: ", ")).")
     var methods: String?
 
+    @Option(help: "Epochs of training after initialization, in every regime (default: the profile's).")
+    var epochs: Int?
+
+    @Option(help: "Images per training step (default: the profile's).")
+    var batch: Int?
+
+    @Option(help: "Steps of WAVE's scaler fit per target (default: the profile's).")
+    var fitSteps: Int?
+
     @Option(help: "Test images scored (the first K of the test split; default: the profile's).")
     var testImages: Int?
 
@@ -81,6 +90,9 @@ struct Bench: ParsableCommand {
             throw ValidationError("--methods: unknown name in \(m); known: \(BenchMethod.allCases.map(\.rawValue).joined(separator: ", "))")
         }
         if let t = testImages, t < 1 { throw ValidationError("--test-images must be at least 1") }
+        for (name, v) in [("--epochs", epochs), ("--batch", batch), ("--fit-steps", fitSteps)] {
+            if let v, v < 1 { throw ValidationError("\(name) must be at least 1") }
+        }
         if let k = learngeneLayers, k < 1 { throw ValidationError("--learngene-layers must be at least 1") }
         guard scratchLR > 0, (transferLR ?? 1) > 0 else { throw ValidationError("learning rates must be positive") }
     }
@@ -99,6 +111,9 @@ struct Bench: ParsableCommand {
         if let m = methodList { s.methods = m }
         s.bundlePath = bundle
         if let t = testImages { s.testImages = t }
+        if let e = epochs { for i in s.regimes.indices { s.regimes[i].epochs = e } }
+        if let b = batch { s.batch = b }
+        if let f = fitSteps { s.fitSteps = f }
         if let k = learngeneLayers { s.learngeneLayers = k }
         if let lr = transferLR { for i in s.regimes.indices { s.regimes[i].transferLR = lr } }
         s.scratchLR = scratchLR; s.quiet = quiet
