@@ -21,7 +21,7 @@ struct Bench: ParsableCommand {
         Profiles (sizes relative to the ancestry's depth L and width d):
           quick  depths 1, 2 and widths d, 1.5d, 2d; up to 4,000 and 1,000 images; minutes.
           full   depths 2, 4, 6, 8 and widths d/2, 1.5d, 2d (at depth 2); 2,000 images × 3 epochs at \
-        every size, the whole training set × 1 epoch at depths 2 and 4. Hours on 2 cores: use --resume.
+        every size, the whole training set × 1 epoch at depth 2. Hours on 2 cores: use --resume.
         Writes OUT/results.{md,csv,json}, OUT/plots/*.svg, and one file per finished cell in OUT/cells \
         (--resume skips those). The Markdown table goes to stdout.
 
