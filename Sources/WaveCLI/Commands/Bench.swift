@@ -53,6 +53,9 @@ struct Bench: ParsableCommand {
     @Option(help: "Methods to run, comma-separated (default: all): \(BenchMethod.allCases.map(\.rawValue).joined(separator: ", ")).")
     var methods: String?
 
+    @Option(help: "Target sizes DEPTHxWIDTH, comma-separated, in every regime (default: the profile's); the first is where learning rates are searched.")
+    var sizes: String?
+
     @Option(help: "Epochs of training after initialization, in every regime (default: the profile's).")
     var epochs: Int?
 
@@ -80,6 +83,14 @@ struct Bench: ParsableCommand {
     @Flag(help: "No progress on stderr.")
     var quiet = false
 
+    var sizeList: [BenchSize]? {
+        sizes.map { $0.split(separator: ",").compactMap { item in
+            let p = item.lowercased().split(separator: "x")
+            guard p.count == 2, let d = Int(p[0]), let w = Int(p[1]), d > 0, w > 0 else { return nil }
+            return BenchSize(depth: d, width: w)
+        } }
+    }
+
     var methodList: [BenchMethod]? {
         methods.map { $0.split(separator: ",").compactMap { BenchMethod(rawValue: $0.trimmingCharacters(in: .whitespaces).lowercased()) } }
     }
@@ -88,6 +99,9 @@ struct Bench: ParsableCommand {
         guard ["quick", "full"].contains(profile) else { throw ValidationError("--profile must be quick or full (got \(profile))") }
         if let m = methods, methodList?.count != m.split(separator: ",").count || methodList?.isEmpty == true {
             throw ValidationError("--methods: unknown name in \(m); known: \(BenchMethod.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        if let z = sizes, sizeList?.count != z.split(separator: ",").count || sizeList?.isEmpty == true {
+            throw ValidationError("--sizes must be DEPTHxWIDTH items, e.g. 2x384,4x384 (got \(z))")
         }
         if let t = testImages, t < 1 { throw ValidationError("--test-images must be at least 1") }
         for (name, v) in [("--epochs", epochs), ("--batch", batch), ("--fit-steps", fitSteps)] {
@@ -111,6 +125,10 @@ struct Bench: ParsableCommand {
         if let m = methodList { s.methods = m }
         s.bundlePath = bundle
         if let t = testImages { s.testImages = t }
+        if let z = sizeList {
+            for i in s.regimes.indices { s.regimes[i].sizes = z }
+            s.lrSearchSize = z[0]
+        }
         if let e = epochs { for i in s.regimes.indices { s.regimes[i].epochs = e } }
         if let b = batch { s.batch = b }
         if let f = fitSteps { s.fitSteps = f }
