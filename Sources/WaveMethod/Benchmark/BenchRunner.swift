@@ -117,7 +117,12 @@ public final class BenchRunner {
 
         // Cells in order, with a cost estimate (parameters × images) for the ETA.
         var todo: [(BenchRegime, BenchSize, BenchMethod)] = []
-        for r in s.regimes { for size in r.sizes { for m in s.methods { todo.append((r, size, m)) } } }
+        // With --resume, cells of methods not asked for this time are still reported when on disk.
+        for r in s.regimes { for size in r.sizes { for m in BenchMethod.allCases {
+            if s.methods.contains(m) || (resume && fm.fileExists(atPath: cellsDir + "/" + Self.cellFile(r.name, m, size))) {
+                todo.append((r, size, m))
+            }
+        } } }
         func cost(_ c: (BenchRegime, BenchSize, BenchMethod)) -> Double {
             let images = Double(min(c.0.trainImages ?? data.train.count, data.train.count) * c.0.epochs
                                 + (c.2 == .directPT ? s.condense.images : 0) + test.count / 3)
