@@ -211,13 +211,15 @@ public final class BenchRunner {
         let validation = data.train.slice(from: count - v, count: v)
         let regime = BenchRegime(name: "lr-search", trainImages: trainCount, epochs: ref.epochs, sizes: [s.lrSearchSize], transferLR: 0)
         var chosen: [BenchMethod: Float] = [:], trials: [LRTrial] = []
-        for m in s.methods where m != .ghn3 && m != .directPT {
+        for m in BenchMethod.allCases where m != .ghn3 && m != .directPT {
             var scored: [(Float, Double)] = []
             for lr in s.lrGrid {
                 let file = cellsDir + "/lr-search-\(m.rawValue)-\(lr).json"
                 var cell: BenchCell
                 if resume, let d = FileManager.default.contents(atPath: file), let c = try? JSONDecoder().decode(BenchCell.self, from: d) {
                     cell = c
+                } else if !s.methods.contains(m) {
+                    continue
                 } else {
                     cell = try runCell(regime: regime, size: s.lrSearchSize, method: m, bundle: bundle, test: validation, preprocess: pre, lr: lr)
                     try writeFileAtomically(Array(try JSONEncoder().encode(cell)), to: file)
