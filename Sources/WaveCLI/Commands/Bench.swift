@@ -56,6 +56,9 @@ struct Bench: ParsableCommand {
     @Option(help: "Target sizes DEPTHxWIDTH, comma-separated, in every regime (default: the profile's); the first is where learning rates are searched.")
     var sizes: String?
 
+    @Option(help: "Template size of the bundle condensed for WAVE (default: the profile's, d/2, so that 1.5×d widths expand).")
+    var templateSize: Int?
+
     @Option(help: "Epochs of training after initialization, in every regime (default: the profile's).")
     var epochs: Int?
 
@@ -104,7 +107,7 @@ struct Bench: ParsableCommand {
             throw ValidationError("--sizes must be DEPTHxWIDTH items, e.g. 2x384,4x384 (got \(z))")
         }
         if let t = testImages, t < 1 { throw ValidationError("--test-images must be at least 1") }
-        for (name, v) in [("--epochs", epochs), ("--batch", batch), ("--fit-steps", fitSteps)] {
+        for (name, v) in [("--template-size", templateSize), ("--epochs", epochs), ("--batch", batch), ("--fit-steps", fitSteps)] {
             if let v, v < 1 { throw ValidationError("\(name) must be at least 1") }
         }
         if let k = learngeneLayers, k < 1 { throw ValidationError("--learngene-layers must be at least 1") }
@@ -129,6 +132,7 @@ struct Bench: ParsableCommand {
             for i in s.regimes.indices { s.regimes[i].sizes = z }
             s.lrSearchSize = z[0]
         }
+        if let t = templateSize { s.condense.templateSize = t }
         if let e = epochs { for i in s.regimes.indices { s.regimes[i].epochs = e } }
         if let b = batch { s.batch = b }
         if let f = fitSteps { s.fitSteps = f }
