@@ -53,6 +53,9 @@ struct Bench: ParsableCommand {
     @Option(help: "Methods to run, comma-separated (default: all): \(BenchMethod.allCases.map(\.rawValue).joined(separator: ", ")).")
     var methods: String?
 
+    @Option(help: "Regimes to run, comma-separated (default: all of the profile's: full-set, low-data for full; large, low-data for quick).")
+    var regimes: String?
+
     @Option(help: "Target sizes DEPTHxWIDTH, comma-separated, in every regime (default: the profile's); the first is where learning rates are searched.")
     var sizes: String?
 
@@ -128,6 +131,13 @@ struct Bench: ParsableCommand {
         if let m = methodList { s.methods = m }
         s.bundlePath = bundle
         if let t = testImages { s.testImages = t }
+        if let names = regimes?.split(separator: ",").map({ String($0) }) {
+            let unknown = names.filter { n in !s.regimes.contains { $0.name == n } }
+            guard unknown.isEmpty else {
+                throw ValidationError("--regimes: unknown \(unknown.joined(separator: ", ")); the \(profile) profile has \(s.regimes.map(\.name).joined(separator: ", "))")
+            }
+            s.regimes = s.regimes.filter { names.contains($0.name) }
+        }
         if let z = sizeList {
             for i in s.regimes.indices { s.regimes[i].sizes = z }
             s.lrSearchSize = z[0]
