@@ -131,39 +131,10 @@ public final class BenchRunner {
         let totalCost = todo.map(cost).reduce(0, +)
         var doneCost = 0.0, ranCost = 0.0, spentSeconds = 0.0
 
-        // The WAVE bundle: condensed once (reused when resuming).
-        let bundlePath = outDir + "/bundle.wave"
-        var bundle: CondensedBundle?
-        var condensation = "not condensed (WAVE not in the methods)"
-        if s.methods.contains(.wave) {
-            if let given = s.bundlePath {
-                let b = try WaveBundle(path: given)
-                let info = try? readInfo(Self.infoPath(given))
-                bundle = CondensedBundle(templates: try b.templates(), bundlePath: given, bundleBytes: b.fileSize, steps: info?.steps ?? 0,
-                                         images: info?.images ?? 0, summary: info?.summary ?? [], probes: [])
-                condensation = "given bundle \(URL(fileURLWithPath: given).lastPathComponent) (made by `\(b.manifest.provenance.command)`), template size "
-                    + "\(b.manifest.templateSize); " + (info.map { "\($0.steps) distillation steps (\($0.summary.joined(separator: "; ")))" }
-                                                      ?? "its distillation steps are not known (no \(URL(fileURLWithPath: Self.infoPath(given)).lastPathComponent) beside it)")
-                log("bench: WAVE from \(given)")
-            } else if resume, fm.fileExists(atPath: bundlePath), let info = try? readInfo(Self.infoPath(bundlePath)) {
-                let templates = try WaveBundle(path: bundlePath).templates()
-                bundle = CondensedBundle(templates: templates, bundlePath: bundlePath, bundleBytes: info.bytes, steps: info.steps,
-                                         images: info.images, summary: info.summary, probes: [])
-                log("bench: reusing \(bundlePath)")
-            } else {
-                log("bench: condensing \(ancestry.family.family) (\(source.depth)×\(source.embedDim)) for WAVE on \(s.condense.images) images")
-                let b = try Pipeline.condense(ancestry: ancestry, ancestryPath: ancestryPath, data: data, settings: s.condense,
-                                              bundlePath: bundlePath, teacherCache: teacherCache, command: command)
-                try writeFileAtomically(Array(try JSONEncoder().encode(BundleInfo(bytes: b.bundleBytes, steps: b.steps, images: b.images, summary: b.summary))),
-                                        to: Self.infoPath(bundlePath))
-                bundle = b
-            }
-            if s.bundlePath == nil {
-                condensation = String(format: "template size %d, %d distillation steps on %d images at %d px (depths %@); %@",
-                                      bundle!.templates.templateSize, bundle!.steps, s.condense.images, s.condense.imageSize,
-                                      s.condense.depths.map(String.init).joined(separator: ","), bundle!.summary.joined(separator: "; "))
-            }
-        }
+        // The WAVE bundle: condensed once (reused when resuming), or given.
+        let (bundle, condensation) = s.methods.contains(.wave)
+            ? try prepareBundle(ancestryPath: ancestryPath, command: command, resume: resume, teacherCache: teacherCache)
+            : (nil, "not condensed (WAVE not in the methods)")
 
         let (chosen, trials, searchSetting) = try searchLearningRates(bundle: bundle, preprocess: pre, resume: resume)
 
@@ -196,6 +167,43 @@ public final class BenchRunner {
                             scratchLR: s.scratchLR, learngeneLayers: s.learngeneLayers, bundleBytes: bundle?.bundleBytes ?? 0,
                             condensation: condensation, regimes: s.regimes, cells: cells, seconds: Date().timeIntervalSince(start),
                             lrSearch: trials, lrSearchSetting: searchSetting)
+    }
+
+    /// The bundle WAVE expands from: the one given (`bundlePath`), the one a previous run left
+    /// (when resuming), or a new condensation on the benchmark's data; and a line describing it.
+    func prepareBundle(ancestryPath: String, command: String, resume: Bool, teacherCache: String) throws -> (CondensedBundle, String) {
+        let s = settings, fm = FileManager.default
+        let bundlePath = outDir + "/bundle.wave"
+        let bundle: CondensedBundle
+        var condensation = ""
+        if let given = s.bundlePath {
+            let b = try WaveBundle(path: given)
+            let info = try? readInfo(Self.infoPath(given))
+            bundle = CondensedBundle(templates: try b.templates(), bundlePath: given, bundleBytes: b.fileSize, steps: info?.steps ?? 0,
+                                     images: info?.images ?? 0, summary: info?.summary ?? [], probes: [])
+            condensation = "given bundle \(URL(fileURLWithPath: given).lastPathComponent) (made by `\(b.manifest.provenance.command)`), template size "
+                + "\(b.manifest.templateSize); " + (info.map { "\($0.steps) distillation steps (\($0.summary.joined(separator: "; ")))" }
+                                                  ?? "its distillation steps are not known (no \(URL(fileURLWithPath: Self.infoPath(given)).lastPathComponent) beside it)")
+            log("bench: WAVE from \(given)")
+        } else if resume, fm.fileExists(atPath: bundlePath), let info = try? readInfo(Self.infoPath(bundlePath)) {
+            let templates = try WaveBundle(path: bundlePath).templates()
+            bundle = CondensedBundle(templates: templates, bundlePath: bundlePath, bundleBytes: info.bytes, steps: info.steps,
+                                     images: info.images, summary: info.summary, probes: [])
+            log("bench: reusing \(bundlePath)")
+        } else {
+            log("bench: condensing \(ancestry.family.family) (\(source.depth)×\(source.embedDim)) for WAVE on \(s.condense.images) images")
+            let b = try Pipeline.condense(ancestry: ancestry, ancestryPath: ancestryPath, data: data, settings: s.condense,
+                                          bundlePath: bundlePath, teacherCache: teacherCache, command: command)
+            try writeFileAtomically(Array(try JSONEncoder().encode(BundleInfo(bytes: b.bundleBytes, steps: b.steps, images: b.images, summary: b.summary))),
+                                    to: Self.infoPath(bundlePath))
+            bundle = b
+        }
+        if s.bundlePath == nil {
+            condensation = String(format: "template size %d, %d distillation steps on %d images at %d px (depths %@); %@",
+                                  bundle.templates.templateSize, bundle.steps, s.condense.images, s.condense.imageSize,
+                                  s.condense.depths.map(String.init).joined(separator: ","), bundle.summary.joined(separator: "; "))
+        }
+        return (bundle, condensation)
     }
 
     /// The learning-rate search (see `BenchSettings.lrGrid`): returns each method's rate.
