@@ -40,6 +40,21 @@ public enum BenchReport {
                 out += table(index, regime: regime, sizes: w.sizes,
                              headers: w.sizes.map { "d=\($0.width) (\(ratio($0.width, r.ancestryWidth))×)" })
             }
+            // What each start is worth before (and after little) training: WAVE's fit trains its head,
+            // the others start from a random head.
+            let all = r.sizes(of: regime).sorted(by: bySize)
+            if !all.isEmpty {
+                out.append("")
+                out.append("### Right after initialization (before training): test top-1 (%)")
+                out.append("")
+                out += table(index, regime: regime, sizes: all, headers: all.map(\.label), value: { $0.status == .ok ? $0.initTop1 : nil })
+                if regime.epochs > 1 {
+                    out.append("")
+                    out.append("### After the first epoch: test top-1 (%)")
+                    out.append("")
+                    out += table(index, regime: regime, sizes: all, headers: all.map(\.label), value: { $0.status == .ok ? $0.top1.first : nil })
+                }
+            }
         }
 
         out.append("")
@@ -142,13 +157,14 @@ public enum BenchReport {
     // MARK: - Tables
 
     /// One table: methods with any cell in the regime, grouped by category (named on a group's first row).
-    private static func table(_ index: BenchCellIndex, regime: BenchRegime, sizes: [BenchSize], headers: [String]) -> [String] {
+    private static func table(_ index: BenchCellIndex, regime: BenchRegime, sizes: [BenchSize], headers: [String],
+                              value: (BenchCell) -> Double? = { $0.finalTop1 }) -> [String] {
         let methods = BenchMethod.allCases.filter { index.has(regime.name, $0) }
         var lines = ["| Category | Method | Extra steps | Transferred (M) | " + headers.joined(separator: " | ") + " |",
                      "|---|---|---:|---:|" + String(repeating: "---:|", count: sizes.count)]
         // Compared as displayed (tenths of a point), so equal-looking values are bold together.
         let best: [Int?] = sizes.map { s in
-            methods.filter { $0.category != .reference }.compactMap { index[regime.name, $0, s]?.finalTop1.flatMap(tenths) }.max()
+            methods.filter { $0.category != .reference }.compactMap { index[regime.name, $0, s].flatMap(value).flatMap(tenths) }.max()
         }
         var lastCategory: BenchMethod.Category?
         for m in methods {
@@ -163,7 +179,7 @@ public enum BenchReport {
                 case .notApplicable: row.append("n/a")
                 case .notRun: row.append("not run")
                 case .ok:
-                    guard let v = c.finalTop1 else { row.append(""); continue }
+                    guard let v = value(c) else { row.append(""); continue }
                     guard let t = tenths(v) else { row.append("nan"); continue }
                     row.append(m.category != .reference && t == best[j] ? "**\(tenthsText(t))**" : tenthsText(t))
                 }

@@ -199,8 +199,8 @@ public final class BenchRunner {
             bundle = b
         }
         if s.bundlePath == nil {
-            condensation = String(format: "template size %d, %d distillation steps on %d images at %d px (depths %@); %@",
-                                  bundle.templates.templateSize, bundle.steps, s.condense.images, s.condense.imageSize,
+            condensation = String(format: "template size %d, distilled on %d images at %d px (depths %@): %@",
+                                  bundle.templates.templateSize, s.condense.images, s.condense.imageSize,
                                   s.condense.depths.map(String.init).joined(separator: ","), bundle.summary.joined(separator: "; "))
         }
         return (bundle, condensation)
