@@ -86,7 +86,9 @@ import Testing
         #expect(!md.contains(BenchMethod.shareInit.title))
         #expect(md.contains("wave bench --profile test"))
         let tables = Self.tables(md)
-        #expect(tables.count == 4)
+        // Per regime: depth, width, right after initialization, after the first epoch.
+        #expect(tables.count == 8)
+        #expect(md.contains("### Right after initialization") && md.contains("### After the first epoch"))
         #expect(tables[0].header.suffix(2) == ["L=2", "L=4"])
         #expect(tables[1].header.suffix(4) == ["d=32 (0.5×)", "d=64 (1×)", "d=96 (1.5×)", "d=128 (2×)"])
         for t in tables {
