@@ -142,6 +142,7 @@ struct Bench: ParsableCommand {
             for i in s.regimes.indices { s.regimes[i].sizes = z }
             s.lrSearchSize = z[0]
         }
+        if let e = epochs { s.lrSearchRegime?.epochs = e }
         if let t = templateSize { s.condense.templateSize = t }
         if let e = epochs { for i in s.regimes.indices { s.regimes[i].epochs = e } }
         if let b = batch { s.batch = b }

@@ -29,6 +29,9 @@ public struct BenchSettings: Sendable {
     /// `scratchLR` / regime `transferLR` rates.
     public var lrGrid: [Float] = []
     public var lrSearchSize = BenchSize(depth: 2, width: 384)
+    /// The regime whose images and epochs the search uses (the profile's low-data regime; kept
+    /// when `--regimes` runs only others).
+    public var lrSearchRegime: BenchRegime?
     public var validationImages = 2000
     public var seed: UInt64 = 0
     public var quiet = false
@@ -67,7 +70,15 @@ public struct BenchSettings: Sendable {
         default:
             return nil
         }
+        s.lrSearchRegime = s.regimes.first { $0.name == "low-data" }
         return s
+    }
+}
+
+public enum BenchError: Error, CustomStringConvertible, Equatable {
+    case invalidSetting(String)
+    public var description: String {
+        switch self { case let .invalidSetting(m): return "bench: \(m)" }
     }
 }
 
@@ -210,11 +221,13 @@ public final class BenchRunner {
     func searchLearningRates(bundle: CondensedBundle?, preprocess pre: Preprocess, resume: Bool) throws
         -> (chosen: [BenchMethod: Float], trials: [LRTrial], setting: String) {
         let s = settings
-        guard !s.lrGrid.isEmpty, let ref = s.regimes.first(where: { $0.name == "low-data" }) ?? s.regimes.first else { return ([:], [], "") }
+        guard !s.lrGrid.isEmpty, let ref = s.lrSearchRegime ?? s.regimes.first(where: { $0.name == "low-data" }) ?? s.regimes.first else {
+            return ([:], [], "")
+        }
         let count = data.train.count, v = s.validationImages
         let trainCount = min(ref.trainImages ?? count, count)
         guard v >= 1, trainCount + v <= count else {
-            throw ExpandError.invalidTarget("the learning-rate search needs \(trainCount) training + \(v) validation images; the training split has \(count)")
+            throw BenchError.invalidSetting("the learning-rate search needs \(trainCount) training + \(v) validation images; the training split has \(count)")
         }
         let validation = data.train.slice(from: count - v, count: v)
         let regime = BenchRegime(name: "lr-search", trainImages: trainCount, epochs: ref.epochs, sizes: [s.lrSearchSize], transferLR: 0)
