@@ -77,7 +77,7 @@ struct Bench: ParsableCommand {
     @Option(help: "Peak learning rate of random starts (He-Init, Mimetic, Direct PT).")
     var scratchLR: Float = 1e-3
 
-    @Option(help: "Peak learning rate of inherited starts in every regime (default: the profile's per regime).")
+    @Option(help: "Peak learning rate of inherited starts in every regime, instead of the learning-rate search (random starts then use --scratch-lr).")
     var transferLR: Float?
 
     @Option(help: "Layers Heru-LG and Auto-LG take from the ancestry (default: the profile's).")
@@ -148,7 +148,11 @@ struct Bench: ParsableCommand {
         if let b = batch { s.batch = b }
         if let f = fitSteps { s.fitSteps = f }
         if let k = learngeneLayers { s.learngeneLayers = k }
-        if let lr = transferLR { for i in s.regimes.indices { s.regimes[i].transferLR = lr } }
+        if let lr = transferLR {
+            // A fixed rate for inherited starts: no search.
+            for i in s.regimes.indices { s.regimes[i].transferLR = lr }
+            s.lrGrid = []
+        }
         s.scratchLR = scratchLR; s.quiet = quiet
         let command = "wave " + CommandLine.arguments.dropFirst().joined(separator: " ")
         let runner = try BenchRunner(settings: s, ancestry: detected, data: folder, outDir: out, log: { if !quiet { note($0) } })
