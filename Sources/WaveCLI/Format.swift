@@ -1,4 +1,5 @@
 import Foundation
+import WaveFormats
 
 /// Human-readable figures for command output.
 enum Fmt {
@@ -45,4 +46,24 @@ enum Fmt {
 /// Writes to standard error (progress, notes); results go to standard output.
 func note(_ s: String) {
     FileHandle.standardError.write(Data((s + "\n").utf8))
+}
+
+/// DEPTHxWIDTH items, comma-separated ("2x384,4x384"); nil when any item is malformed.
+func parseSizes(_ text: String) -> [(depth: Int, width: Int)]? {
+    let items = text.split(separator: ",").map { item -> (depth: Int, width: Int)? in
+        let p = item.lowercased().split(separator: "x")
+        guard p.count == 2, let d = Int(p[0]), let w = Int(p[1]), d > 0, w > 0 else { return nil }
+        return (d, w)
+    }
+    guard !items.isEmpty, items.allSatisfy({ $0 != nil }) else { return nil }
+    return items.map { $0! }
+}
+
+/// The cache folder ($WAVE_CACHE, default ~/.cache/wave) and the ancestry a real-data command
+/// runs on: the given file, else the DINOv2 ONNX scripts/setup.sh fetches into the cache.
+func openAncestry(_ path: String?) throws -> (cache: String, path: String, model: DetectedModel) {
+    let cache = ProcessInfo.processInfo.environment["WAVE_CACHE"] ?? (NSHomeDirectory() + "/.cache/wave")
+    let p = path ?? cache + "/vit_s_focus.onnx"
+    let file = try ModelFile.open(p)
+    return (cache, p, try Architecture.detect(file.tensors, hints: file.configHints))
 }

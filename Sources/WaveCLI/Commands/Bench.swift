@@ -89,13 +89,7 @@ struct Bench: ParsableCommand {
     @Flag(help: "No progress on stderr.")
     var quiet = false
 
-    var sizeList: [BenchSize]? {
-        sizes.map { $0.split(separator: ",").compactMap { item in
-            let p = item.lowercased().split(separator: "x")
-            guard p.count == 2, let d = Int(p[0]), let w = Int(p[1]), d > 0, w > 0 else { return nil }
-            return BenchSize(depth: d, width: w)
-        } }
-    }
+    var sizeList: [BenchSize]? { sizes.flatMap(parseSizes).map { $0.map { BenchSize(depth: $0.depth, width: $0.width) } } }
 
     var methodList: [BenchMethod]? {
         methods.map { $0.split(separator: ",").compactMap { BenchMethod(rawValue: $0.trimmingCharacters(in: .whitespaces).lowercased()) } }
@@ -106,7 +100,7 @@ struct Bench: ParsableCommand {
         if let m = methods, methodList?.count != m.split(separator: ",").count || methodList?.isEmpty == true {
             throw ValidationError("--methods: unknown name in \(m); known: \(BenchMethod.allCases.map(\.rawValue).joined(separator: ", "))")
         }
-        if let z = sizes, sizeList?.count != z.split(separator: ",").count || sizeList?.isEmpty == true {
+        if let z = sizes, sizeList == nil {
             throw ValidationError("--sizes must be DEPTHxWIDTH items, e.g. 2x384,4x384 (got \(z))")
         }
         if let t = testImages, t < 1 { throw ValidationError("--test-images must be at least 1") }
@@ -119,10 +113,7 @@ struct Bench: ParsableCommand {
 
     func run() throws {
         Engine.configure(threads: threads ?? ProcessInfo.processInfo.activeProcessorCount)
-        let cache = ProcessInfo.processInfo.environment["WAVE_CACHE"] ?? (NSHomeDirectory() + "/.cache/wave")
-        let path = ancestry ?? cache + "/vit_s_focus.onnx"
-        let model = try ModelFile.open(path)
-        let detected = try Architecture.detect(model.tensors, hints: model.configHints)
+        let (cache, path, detected) = try openAncestry(ancestry)
         guard let config = detected.vit else { throw ValidationError("\(path) is not a ViT (\(detected.family.family))") }
         let folder = try IDXFolder(path: data)
         guard var s = BenchSettings.profile(profile, ancestry: config, trainCount: folder.train.count) else {

@@ -69,16 +69,10 @@ struct PipelineCommand: ParsableCommand {
     @Flag(help: "No progress on stderr.")
     var quiet = false
 
-    var targetList: [(depth: Int, width: Int)] {
-        targets.split(separator: ",").compactMap { item in
-            let parts = item.lowercased().split(separator: "x")
-            guard parts.count == 2, let d = Int(parts[0]), let w = Int(parts[1]), d > 0, w > 0 else { return nil }
-            return (d, w)
-        }
-    }
+    var targetList: [(depth: Int, width: Int)] { parseSizes(targets) ?? [] }
 
     func validate() throws {
-        guard !targetList.isEmpty, targetList.count == targets.split(separator: ",").count else {
+        guard !targetList.isEmpty else {
             throw ValidationError("--targets must be DEPTHxWIDTH items, e.g. 2x384,4x384 (got \(targets))")
         }
         guard condenseEpochs >= 0 else { throw ValidationError("--condense-epochs must be 0 or more") }
@@ -89,10 +83,7 @@ struct PipelineCommand: ParsableCommand {
 
     func run() throws {
         Engine.configure(threads: threads ?? ProcessInfo.processInfo.activeProcessorCount)
-        let cache = ProcessInfo.processInfo.environment["WAVE_CACHE"] ?? (NSHomeDirectory() + "/.cache/wave")
-        let path = ancestry ?? cache + "/vit_s_focus.onnx"
-        let model = try ModelFile.open(path)
-        let detected = try Architecture.detect(model.tensors, hints: model.configHints)
+        let (cache, path, detected) = try openAncestry(ancestry)
         let folder = try IDXFolder(path: data)
         var s = PipelineSettings()
         s.condenseImages = min(condenseImages, folder.train.count); s.condenseEpochs = condenseEpochs
