@@ -34,7 +34,7 @@ import WaveFormats
         }
         #expect((cell("large", "he-init", 2, 128)?["transferred"] as? Int) == 0)
         #expect((cell("large", "tleg", 2, 128)?["transferred"] as? Int ?? 0) > 0)
-        #expect((cell("large", "wave", 2, 128)?["extra_steps"] ?? cell("large", "wave", 2, 128)?["extraSteps"]) as? Int ?? 0 > 0)
+        #expect(cell("large", "wave", 2, 128)?["extraSteps"] as? Int ?? 0 > 0)
         #expect(r.stdout.contains("| WAVE"), "the Markdown table goes to stdout")
         let plots = try FileManager.default.contentsOfDirectory(atPath: dir.file("b/plots"))
         #expect(plots.contains("top1-vs-depth-large.svg") && plots.contains("top1-vs-width-low-data.svg"), "\(plots)")

@@ -274,6 +274,14 @@ public final class BenchRunner {
         case .ghn3:
             cell.status = .notRun; cell.note = method.definition
             return cell
+        case .wave where reusable(method, size: size, train: train.count, lr: lr) != nil,
+             .directPT where reusable(method, size: size, train: train.count, lr: lr) != nil:
+            // The same fitted (or pre-trained) start as the previous cell of this method: the
+            // learning-rate search tries several rates from one start.
+            let start = reusable(method, size: size, train: train.count, lr: lr)!
+            model = try ViTModel(config: cfg)
+            try model.load(start.parameters)
+            cell.transferred = start.transferred; cell.extraSteps = start.extraSteps; cell.extraImages = start.extraImages
         case .wave:
             guard let b = bundle else { throw BaselineError.notABaseline(.wave) }
             var r = ExpansionRequest(depth: size.depth, width: size.width)
@@ -313,6 +321,10 @@ public final class BenchRunner {
                 return cell
             }
         }
+        if method == .wave || method == .directPT {
+            lastStart[method] = Start(key: startKey(method, size: size, train: train.count, lr: lr), parameters: model.export(),
+                                      transferred: cell.transferred, extraSteps: cell.extraSteps, extraImages: cell.extraImages)
+        }
         let inherits = method.usesAncestry
         var recipe = TrainRecipe()
         recipe.epochs = regime.epochs; recipe.batch = s.batch; recipe.seed = s.seed
@@ -326,6 +338,21 @@ public final class BenchRunner {
         cell.top1 = result.top1; cell.trainLoss = result.trainLoss
         cell.seconds = Date().timeIntervalSince(t0)
         return cell
+    }
+
+    /// The last start WAVE (after its fit) and Direct PT (after its pre-training) trained from:
+    /// both cost far more than a cell's training and do not depend on the rate it is trained at.
+    struct Start { var key: String; var parameters: TensorSet; var transferred: Int; var extraSteps: Int; var extraImages: Int }
+    var lastStart: [BenchMethod: Start] = [:]
+
+    /// What a start depends on: the size, and WAVE's fit images or Direct PT's pre-training rate.
+    func startKey(_ m: BenchMethod, size: BenchSize, train: Int, lr: Float?) -> String {
+        m == .wave ? "\(size.label) fit on \(train)" : "\(size.label) pre-trained at \(lr ?? settings.scratchLR)"
+    }
+
+    func reusable(_ m: BenchMethod, size: BenchSize, train: Int, lr: Float?) -> Start? {
+        guard let s = lastStart[m], s.key == startKey(m, size: size, train: train, lr: lr) else { return nil }
+        return s
     }
 
     // The bundle's condensation facts, kept beside it for --resume.
