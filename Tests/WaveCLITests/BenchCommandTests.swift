@@ -50,9 +50,11 @@ import WaveFormats
         let csvAgain = try String(contentsOfFile: dir.file("b/results.csv"), encoding: .utf8)
         #expect(csvAgain.split(separator: "\n").count == csv.split(separator: "\n").count)
 
-        // --bundle: WAVE from a bundle made elsewhere (the transfer setting), no condensation here.
+        // --bundle: WAVE from a bundle made elsewhere (the transfer setting), no condensation here;
+        // --fit-kd: WAVE's fit also distils the ancestry's features.
         let given = try CLI.run(["bench", "--profile", "quick", "--ancestry", dir.file("a.safetensors"), "--data", dir.path,
-                                 "--out", dir.file("c"), "--methods", "he-init,wave", "--bundle", dir.file("b/bundle.wave")], environment: env)
+                                 "--out", dir.file("c"), "--methods", "he-init,wave", "--bundle", dir.file("b/bundle.wave"),
+                                 "--fit-kd"], environment: env)
         #expect(given.status == 0, "\(given.stderr)")
         #expect(!given.stderr.contains("condensing") && given.stdout.contains("given bundle bundle.wave"), "\(given.stdout)")
         #expect(!FileManager.default.fileExists(atPath: dir.file("c/bundle.wave")))

@@ -31,5 +31,21 @@ import WaveFormats
         #expect(cfg.depth == 3 && cfg.numClasses == 3 && cfg.imageSize == 16)
         let t = try CLI.run(["eval", dir.file("t.safetensors"), "--data", dir.path])
         #expect(t.status == 0 && t.stdout.contains("test top-1"), "\(t.stderr)")
+
+        // --teacher: the fit also distils the ancestry's features, into a target twice its width.
+        let k = try CLI.run(["expand", dir.file("a.wave"), "--depth", "2", "--width", "128", "-o", dir.file("k.safetensors"),
+                             "--data", dir.path, "--fit-steps", "6", "--fit-batch", "16", "--teacher", dir.file("a.safetensors"),
+                             "--quiet"], environment: env)
+        #expect(k.status == 0, "\(k.stderr)")
+        #expect(k.stdout.contains("fit: feature KD from"), "\(k.stdout)")
+        // Logit KD needs a head for the data's classes; the ancestry has none: refused, nothing written.
+        let l = try CLI.run(["expand", dir.file("a.wave"), "--depth", "2", "--width", "64", "-o", dir.file("l.safetensors"),
+                             "--data", dir.path, "--fit-steps", "6", "--teacher", dir.file("a.safetensors"), "--fit-kd", "logit",
+                             "--quiet"], environment: env)
+        #expect(l.status != 0 && l.stderr.contains("needs a teacher with a head for 3 classes"), "\(l.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: dir.file("l.safetensors")))
+        let n = try CLI.run(["expand", dir.file("a.wave"), "--depth", "2", "--width", "64", "-o", dir.file("n.safetensors"),
+                             "--teacher", dir.file("a.safetensors")])
+        #expect(n.status != 0 && n.stderr.contains("--teacher needs --data"), "\(n.stderr)")
     }
 }

@@ -30,4 +30,19 @@ import Testing
         let w = (0..<K).map { abs(head.weight[$0 * dim + dim - 1]) }.max()!
         #expect(w < 50, "weight on the near-constant feature: \(w)")
     }
+
+    /// The fit's feature-KD map: on exactly linear targets a near-zero ridge recovers the map.
+    @Test func ridgeMapRecoversALinearMap() throws {
+        var rng = TestRNG(9)
+        let n = 200, dim = 5, K = 3
+        let A = (0..<(K * dim)).map { _ in rng.uniform() * 2 - 1 }, b: [Float] = [0.5, -1, 2]
+        let f = (0..<(n * dim)).map { _ in rng.uniform() * 4 - 2 }
+        let map = try #require(LinearProbe.ridgeMap(features: f, count: n, dim: dim, outputs: K, ridge: 1e-9) { i, row in
+            for c in 0..<K { row[c] = Double(b[c] + (0..<dim).reduce(Float(0)) { $0 + A[c * dim + $1] * f[i * dim + $1] }) }
+        })
+        #expect(maxAbsDiff(map.weight, A) < 1e-3)
+        #expect(maxAbsDiff(map.bias, b) < 1e-3)
+        // Mismatched counts are refused, not read out of bounds.
+        #expect(LinearProbe.ridgeMap(features: f, count: n + 1, dim: dim, outputs: K) { _, _ in } == nil)
+    }
 }

@@ -7,4 +7,8 @@
 void dsyevd_(const char *jobz, const char *uplo, const int *n, double *a, const int *lda, double *w,
              double *work, const int *lwork, int *iwork, const int *liwork, int *info);
 
+// Cholesky solve of A X = B for symmetric positive definite A (column-major), for ridge regressions.
+void dposv_(const char *uplo, const int *n, const int *nrhs, double *a, const int *lda, double *b, const int *ldb,
+            int *info);
+
 #endif

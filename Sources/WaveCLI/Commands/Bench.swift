@@ -71,6 +71,9 @@ struct Bench: ParsableCommand {
     @Option(help: "Steps of WAVE's scaler fit per target (default: the profile's).")
     var fitSteps: Int?
 
+    @Flag(help: "WAVE's fit also distils the ancestry's features (α 0.5, as `wave expand --teacher`), on at most the condensation images.")
+    var fitKD = false
+
     @Option(help: "Test images scored (the first K of the test split; default: the profile's).")
     var testImages: Int?
 
@@ -138,6 +141,7 @@ struct Bench: ParsableCommand {
         if let e = epochs { for i in s.regimes.indices { s.regimes[i].epochs = e } }
         if let b = batch { s.batch = b }
         if let f = fitSteps { s.fitSteps = f }
+        s.fitKD = fitKD
         if let k = learngeneLayers { s.learngeneLayers = k }
         if let lr = transferLR {
             // A fixed rate for inherited starts: no search.

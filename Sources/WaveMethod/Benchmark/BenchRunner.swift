@@ -17,6 +17,9 @@ public struct BenchSettings: Sendable {
     public var imageSize = 56
     public var fitSteps = 150
     public var fitLR: Float = 1e-4
+    /// WAVE's fit also distils the ancestry's features (α = 0.5, through a ridge map; FitDistillation)
+    /// on at most the first `condense.images` training images, whose teacher outputs condensation cached.
+    public var fitKD = false
     /// Peak learning rate of methods that start from random weights (He-Init, Mimetic, Direct PT).
     public var scratchLR: Float = 1e-3
     public var batch = 64
@@ -99,6 +102,8 @@ public final class BenchRunner {
     }
 
     var cellsDir: String { outDir + "/cells" }
+    /// Where teacher outputs are cached ($WAVE_CACHE/teacher).
+    var teacherCache = ""
 
     static func cellFile(_ regime: String, _ m: BenchMethod, _ size: BenchSize) -> String {
         "\(regime)-\(m.rawValue)-\(size.depth)x\(size.width).json"
@@ -118,6 +123,7 @@ public final class BenchRunner {
 
     /// Runs every cell not already in `outDir/cells` (when `resume`), then returns them all.
     public func run(ancestryPath: String, command: String, resume: Bool, teacherCache: String) throws -> BenchResults {
+        self.teacherCache = teacherCache
         let start = Date()
         let fm = FileManager.default
         if !resume, fm.fileExists(atPath: cellsDir) { try fm.removeItem(atPath: cellsDir) }
@@ -296,7 +302,14 @@ public final class BenchRunner {
             var fs = FitSettings()
             fs.steps = s.fitSteps; fs.lr = s.fitLR; fs.batch = min(s.batch, train.count); fs.seed = s.seed; fs.evalImages = 0
             fs.quiet = true
-            _ = try ScalerFit.fit(templated, train: train, test: test, preprocess: pre, settings: fs)
+            var fitSet = train
+            if s.fitKD {
+                fitSet = train.prefix(min(train.count, s.condense.images))
+                let t = try Pipeline.teacherFeatures(ancestry: ancestry, images: fitSet, imageSize: s.imageSize,
+                                                     cache: teacherCache, quiet: s.quiet)
+                fs.distillation = FitDistillation(teacher: t, kind: .feature)
+            }
+            _ = try ScalerFit.fit(templated, train: fitSet, test: test, preprocess: pre, settings: fs)
             model = try templated.build(depth: size.depth)
             cell.transferred = templated.components.reduce(0) { $0 + $1.shape.templateCount + size.depth * $1.shape.scalerCount }
             cell.extraSteps = b.steps + s.fitSteps

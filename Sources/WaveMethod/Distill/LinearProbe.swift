@@ -1,4 +1,6 @@
 import WaveEngine
+import COpenBLAS
+import CWaveBundle
 
 /// A linear probe: ridge regression from standardized pooled features to one-hot labels, solved
 /// in closed form (Cholesky in Float64), scored by top-1 on held-out images. It judges how
@@ -53,37 +55,55 @@ public enum LinearProbe {
     /// start a new head where a linear probe would end (linear probe, then fine-tune).
     public static func head(features f: [Float], labels: [Int32], dim: Int, classes K: Int,
                             ridge: Double = 1e-2) -> (weight: [Float], bias: [Float])? {
-        let n = labels.count
+        ridgeMap(features: f, count: labels.count, dim: dim, outputs: K, ridge: ridge) { i, row in row[Int(labels[i])] = 1 }
+    }
+
+    /// A linear map from raw features [n, dim] to targets [n, outputs] by ridge regression on
+    /// standardized features, folded back: weight [outputs, dim] and bias [outputs] act on the
+    /// features as they are. `target(i, row)` writes row i of the targets into a zeroed row.
+    public static func ridgeMap(features f: [Float], count n: Int, dim: Int, outputs K: Int, ridge: Double = 1e-2,
+                                target: (Int, inout [Double]) -> Void) -> (weight: [Float], bias: [Float])? {
+        guard n > 0, f.count == n * dim else { return nil }
         var mean = [Double](repeating: 0, count: dim), sd = mean
         for i in 0..<n { for k in 0..<dim { mean[k] += Double(f[i * dim + k]) } }
         for k in 0..<dim { mean[k] /= Double(n) }
         for i in 0..<n { for k in 0..<dim { let x = Double(f[i * dim + k]) - mean[k]; sd[k] += x * x } }
         // A feature that hardly varies over these images would get a weight of 1/σ after folding
-        // back: σ is floored at a tenth of the features' RMS spread, so the head stays small and
-        // fine-tuning, which moves every feature a little, does not swing the logits (measured on
+        // back: σ is floored at a tenth of the features' RMS spread, so the map stays small and
+        // fine-tuning, which moves every feature a little, does not swing its outputs (measured on
         // UCI digits through a Fashion-MNIST bundle: head weights up to 7,890 and training losses
         // in the thousands without the floor).
         for k in 0..<dim { sd[k] = (sd[k] / Double(n)).squareRoot() }
         let floor = max(0.1 * (sd.reduce(0) { $0 + $1 * $1 } / Double(max(dim, 1))).squareRoot(), 1e-6)
         for k in 0..<dim { sd[k] = max(sd[k], floor) }
+        // X [n, p]: standardized features and a constant 1; Y [n, K]: the targets. Gram and
+        // right-hand side by dgemm, then a Cholesky solve (dposv): dims reach 2·768 + 1 here.
         let p = dim + 1
-        var gram = [Double](repeating: 0, count: p * p), rhs = [Double](repeating: 0, count: p * K)
-        var x = [Double](repeating: 1, count: p)
+        var X = [Double](repeating: 1, count: n * p), Y = [Double](repeating: 0, count: n * K)
+        var y = [Double](repeating: 0, count: K)
         for i in 0..<n {
-            for k in 0..<dim { x[k] = (Double(f[i * dim + k]) - mean[k]) / sd[k] }
-            for a in 0..<p { for b in a..<p { gram[a * p + b] += x[a] * x[b] } }
-            for a in 0..<p { rhs[a * K + Int(labels[i])] += x[a] }
+            for k in 0..<dim { X[i * p + k] = (Double(f[i * dim + k]) - mean[k]) / sd[k] }
+            for c in 0..<K { y[c] = 0 }
+            target(i, &y)
+            for c in 0..<K { Y[i * K + c] = y[c] }
         }
-        for a in 0..<p { for b in 0..<a { gram[a * p + b] = gram[b * p + a] } }
+        var gram = [Double](repeating: 0, count: p * p), rhsT = [Double](repeating: 0, count: K * p)
+        cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, blasint(p), blasint(p), blasint(n), 1, X, blasint(p), X, blasint(p), 0, &gram, blasint(p))
+        // Yᵀ X [K, p] row-major is the column-major [p, K] right-hand side LAPACK takes.
+        cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, blasint(K), blasint(p), blasint(n), 1, Y, blasint(K), X, blasint(p), 0, &rhsT, blasint(p))
         for a in 0..<dim { gram[a * p + a] += ridge * Double(n) }
-        guard let w = solveSPD(gram, rhs, n: p, columns: K) else { return nil }
-        // score_c = Σ_k w[k,c]·(f_k − μ_k)/σ_k + w[dim,c]  =  Σ_k (w[k,c]/σ_k)·f_k + (w[dim,c] − Σ_k w[k,c]·μ_k/σ_k)
+        var uplo = CChar(UInt8(ascii: "U")), np = Int32(p), nk = Int32(K), info: Int32 = 0
+        dposv_(&uplo, &np, &nk, &gram, &np, &rhsT, &np, &info)
+        guard info == 0 else { return nil }
+        // rhsT[c·p + a] now holds the solution w[a, c]. Folded back to raw features:
+        // out_c = Σ_k w[k,c]·(f_k − μ_k)/σ_k + w[dim,c]  =  Σ_k (w[k,c]/σ_k)·f_k + (w[dim,c] − Σ_k w[k,c]·μ_k/σ_k)
         var weight = [Float](repeating: 0, count: K * dim), bias = [Float](repeating: 0, count: K)
         for c in 0..<K {
-            var b = w[dim * K + c]
+            let w = rhsT[(c * p)...]
+            var b = w[c * p + dim]
             for k in 0..<dim {
-                weight[c * dim + k] = Float(w[k * K + c] / sd[k])
-                b -= w[k * K + c] * mean[k] / sd[k]
+                weight[c * dim + k] = Float(w[c * p + k] / sd[k])
+                b -= w[c * p + k] * mean[k] / sd[k]
             }
             bias[c] = Float(b)
         }

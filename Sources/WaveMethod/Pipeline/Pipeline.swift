@@ -115,6 +115,18 @@ public enum Pipeline {
                               distillation: condensed.summary, probes: condensed.probes, rows: rows, seconds: Date().timeIntervalSince(start))
     }
 
+    /// The ancestry's pooled features on the first images of a dataset (cached per ancestry, size
+    /// and count: the condensation set and the fit sets of `wave bench` are all prefixes of the
+    /// training split).
+    public static func teacherFeatures(ancestry: DetectedModel, images: ImageDataset, imageSize: Int, cache: String,
+                                       quiet: Bool) throws -> TeacherFeatures {
+        guard let config = ancestry.vit else { throw ExpandError.invalidTarget("the ancestry is not a ViT") }
+        let key = "pipeline-\(ancestry.family.family)-\(ancestry.parameterCount)-\(imageSize)px-\(images.count)"
+        return try Teacher.cached(folder: cache, key: key) {
+            try Teacher.compute(ancestry: ancestry.canonical, config: config, dataset: images, imageSize: imageSize, quiet: quiet)
+        }
+    }
+
     /// Least squares, then distillation on the first `settings.images` training images (teacher
     /// outputs cached in `teacherCache`); writes the bundle (F16) and reads it back, so that what
     /// follows uses what the bundle holds.
@@ -132,10 +144,7 @@ public enum Pipeline {
         ds.warmup = max(1, ds.steps / 20)
         ds.probeDepths = [min(4, config.depth), config.depth]
         ds.probeImages = min(2000, c.images)
-        let key = "pipeline-\(ancestry.family.family)-\(ancestry.parameterCount)-\(c.imageSize)px-\(condenseSet.count)"
-        let teacher = try Teacher.cached(folder: teacherCache, key: key) {
-            try Teacher.compute(ancestry: ancestry.canonical, config: config, dataset: condenseSet, imageSize: c.imageSize, quiet: c.quiet)
-        }
+        let teacher = try teacherFeatures(ancestry: ancestry, images: condenseSet, imageSize: c.imageSize, cache: teacherCache, quiet: c.quiet)
         let distiller = try Distiller(templates: leastSquares, teacher: teacher, dataset: condenseSet, settings: ds)
         distiller.probeSet = data.test
         try distiller.probe()
