@@ -44,6 +44,20 @@ import WaveFormats
                              "--quiet"], environment: env)
         #expect(l.status != 0 && l.stderr.contains("needs a teacher with a head for 3 classes"), "\(l.stderr)")
         #expect(!FileManager.default.fileExists(atPath: dir.file("l.safetensors")))
+        // A classifier ancestry: the backbone with a probe head for the data's 3 classes (convert
+        // --probe-head); logit KD is then the default of --teacher, and condensation can use it too.
+        let c3 = try CLI.run(["convert", dir.file("a.safetensors"), "-o", dir.file("c3.safetensors"), "--probe-head", dir.path,
+                              "--probe-image-size", "16"], environment: env)
+        #expect(c3.status == 0 && c3.stdout.contains("probe head: 3 classes, fitted on 64 training images at 16 px"), "\(c3.stderr)")
+        let c3cfg = try ViTConfig.load(besideCheckpoint: dir.file("c3.safetensors"))
+        #expect(c3cfg.numClasses == 3)
+        let lk = try CLI.run(["expand", dir.file("a.wave"), "--depth", "2", "--width", "64", "-o", dir.file("lk.safetensors"),
+                              "--data", dir.path, "--fit-steps", "6", "--fit-batch", "16", "--teacher", dir.file("c3.safetensors"),
+                              "--quiet"], environment: env)
+        #expect(lk.status == 0 && lk.stdout.contains("fit: logit KD from"), "\(lk.stderr)\(lk.stdout)")
+        let cl = try CLI.run(["condense", dir.file("c3.safetensors"), "-o", dir.file("c3.wave"), "--data", dir.path, "--kd", "logit",
+                              "--epochs", "1", "--batch", "16", "--image-size", "16", "--depths", "1,2", "--quiet"], environment: env)
+        #expect(cl.status == 0 && cl.stdout.contains("distilled: 4 steps"), "\(cl.stderr)\(cl.stdout)")
         let n = try CLI.run(["expand", dir.file("a.wave"), "--depth", "2", "--width", "64", "-o", dir.file("n.safetensors"),
                              "--teacher", dir.file("a.safetensors")])
         #expect(n.status != 0 && n.stderr.contains("--teacher needs --data"), "\(n.stderr)")

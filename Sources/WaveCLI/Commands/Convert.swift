@@ -1,6 +1,8 @@
 import ArgumentParser
 import Foundation
+import WaveEngine
 import WaveFormats
+import WaveMethod
 import WaveTensor
 
 struct Convert: ParsableCommand {
@@ -15,6 +17,8 @@ struct Convert: ParsableCommand {
         Examples:
           wave convert ~/.cache/wave/vit_s_focus.onnx -o dinov2-s14.safetensors
           wave convert model.safetensors -o hf.safetensors --names hf --shard-size 50MB
+          wave convert ~/.cache/wave/vit_s_focus.onnx -o dinov2-fm.safetensors \\
+              --probe-head /usr/share/datasets/fashion-mnist   (a classifier ancestry, for logit KD)
         """)
 
     @Argument(help: "The input model (.onnx, .safetensors or .safetensors.index.json).")
@@ -32,7 +36,17 @@ struct Convert: ParsableCommand {
     @Option(help: "Split the output into shards of at most this size (e.g. 500MB, 2GB), with an index JSON.")
     var shardSize: ByteSize?
 
+    @Option(help: ArgumentHelp("Give a ViT backbone a classifier head for this IDX dataset: the ridge-regression probe of its final class token (a classifier ancestry, for logit KD).", valueName: "dir"))
+    var probeHead: String?
+
+    @Option(help: "Training images the probe head is fitted on (the first K).")
+    var probeImages = 2000
+
+    @Option(help: "Input size the probe head is fitted at (the size condensation and the fit will run the ancestry at).")
+    var probeImageSize = 56
+
     func validate() throws {
+        guard probeImages > 1, probeImageSize > 0 else { throw ValidationError("--probe-images must be above 1 and --probe-image-size positive") }
         guard output.hasSuffix(".safetensors") else {
             throw ValidationError("the output must end in .safetensors (got \(output))")
         }
@@ -45,8 +59,24 @@ struct Convert: ParsableCommand {
         let detected = try Architecture.detect(model.tensors, hints: hints)
         var out: TensorSet
         let configJSON: String
-        if let vit = detected.vit {
-            out = try Architecture.export(detected.canonical, config: vit, names: names)
+        if var vit = detected.vit {
+            var canonical = detected.canonical
+            if let probeHead {
+                let folder = try IDXFolder(path: probeHead)
+                guard probeImageSize % vit.patchSize == 0 else {
+                    throw ValidationError("--probe-image-size \(probeImageSize) is not a multiple of the patch size \(vit.patchSize)")
+                }
+                let images = folder.train.prefix(probeImages)
+                let head = try LinearProbe.backboneHead(canonical: canonical, config: vit, images: images, imageSize: probeImageSize, quiet: false)
+                let K = images.classes
+                canonical.set("head.weight", RawTensor(shape: [K, vit.embedDim], floats: head.weight))
+                canonical.set("head.bias", RawTensor(shape: [K], floats: head.bias))
+                vit.numClasses = K
+                let acc = try LinearProbe.backboneAccuracy(canonical: canonical, config: vit, images: folder.test.prefix(2000), imageSize: probeImageSize)
+                print(String(format: "probe head: %d classes, fitted on %d training images at %d px; test top-1 %.1f%% (first %d test images)",
+                             K, images.count, probeImageSize, 100 * acc, min(2000, folder.test.count)))
+            }
+            out = try Architecture.export(canonical, config: vit, names: names)
             configJSON = vit.timmJSON()
         } else if let bert = detected.bert {
             out = names == .timm ? detected.canonical : try Architecture.exportBert(detected.canonical, layers: bert.layers)

@@ -19,6 +19,8 @@ struct Expand: ParsableCommand {
           wave expand dinov2-s.wave --depth 6 --width 384 -o s6.safetensors
           wave expand dinov2-s.wave --depth 12 --width 768 --image-size 224 --classes 10 -o b.safetensors
           wave expand dinov2-s-t192.wave --depth 4 --width 192 --dry-run   (a bundle condensed with --template-size 192)
+          wave expand dinov2-fm.wave --depth 4 --width 768 -o s4.safetensors --data /usr/share/datasets/fashion-mnist \\
+              --fit-images 2000 --fit-steps 150 --teacher ~/.cache/wave/vit_s_focus.onnx   (fit with CE + feature KD)
         """)
 
     @Argument(help: "A bundle made by `wave condense`.")

@@ -1,3 +1,5 @@
+import WaveTensor
+import WaveFormats
 import WaveEngine
 import COpenBLAS
 import CWaveBundle
@@ -108,6 +110,45 @@ public enum LinearProbe {
             bias[c] = Float(b)
         }
         return (weight, bias)
+    }
+
+    /// A classifier head for a backbone (`wave convert --probe-head`): the ridge head on its final
+    /// class token at `imageSize` over `images`. Returns head.weight [K, d] and head.bias [K].
+    public static func backboneHead(canonical: TensorSet, config: ViTConfig, images: ImageDataset, imageSize: Int,
+                                    quiet: Bool = true) throws -> (weight: [Float], bias: [Float]) {
+        var cfg = config
+        cfg.imageSize = imageSize; cfg.numClasses = 0
+        let net = try ViTModel(config: cfg)
+        var backbone = TensorSet()
+        for name in canonical.order where !name.hasPrefix("head.") { backbone.add(name, canonical[name]!) }
+        try net.load(backbone)
+        let D = cfg.embedDim, B = min(100, images.count)
+        let loader = BatchLoader(dataset: images, batchSize: B, preprocess: .imageNet(size: imageSize), shuffle: false, dropLast: false)
+        loader.startEpoch(0)
+        let a = net.makeActivations(batch: B)
+        var feats: [Float] = []
+        feats.reserveCapacity(images.count * D)
+        let progress = ProgressReporter("probe head (\(imageSize) px)", total: images.count, unit: "image", quiet: quiet)
+        for b in 0..<loader.batchesPerEpoch {
+            let n = loader.fill(batch: b)
+            net.forward(images: loader.images.pointer, a)
+            for i in 0..<n { feats += UnsafeBufferPointer(start: a.classToken(i), count: D) }
+            progress.update(feats.count / D)
+        }
+        progress.finish()
+        guard let head = head(features: feats, labels: images.labels, dim: D, classes: images.classes) else {
+            throw ExpandError.invalidTarget("the probe head could not be fitted (singular features)")
+        }
+        return head
+    }
+
+    /// Top-1 of a classifier (canonical tensors with a head) run at `imageSize`.
+    public static func backboneAccuracy(canonical: TensorSet, config: ViTConfig, images: ImageDataset, imageSize: Int) throws -> Double {
+        var cfg = config
+        cfg.imageSize = imageSize
+        let net = try ViTModel(config: cfg)
+        try net.load(canonical)
+        return ScalerFit.accuracy(net, on: images, preprocess: .imageNet(size: imageSize))
     }
 
     /// Solves A X = B for symmetric positive definite A [n, n] by Cholesky; nil when A is not SPD.
