@@ -16,6 +16,7 @@ let mode = args.isEmpty ? "bench" : args.removeFirst()
 let threads = Int(option("--threads", "2"))!
 Engine.configure(threads: threads)
 if args.contains("--serial-heads") { Engine.parallelAttentionHeads = false }
+if args.contains("--serial-backward-products") { Engine.concurrentBackwardProducts = false }
 
 func now() -> Double { Double(DispatchTime.now().uptimeNanoseconds) * 1e-9 }
 

@@ -6,8 +6,9 @@ import Testing
 @Suite struct KernelTests {
     init() { Engine.configure(threads: 2) }
 
-    @Test func linearForwardAndBackwardMatchNaive() {
-        let rows = 37, inF = 21, outF = 19
+    /// The second size is above the threshold where the backward's two products run concurrently.
+    @Test(arguments: [(37, 21, 19), (301, 67, 61)])
+    func linearForwardAndBackwardMatchNaive(rows: Int, inF: Int, outF: Int) {
         let x = randomFloats(rows * inF, seed: 1), w = randomFloats(outF * inF, seed: 2), b = randomFloats(outF, seed: 3)
         var fast = [Float](repeating: 0, count: rows * outF), slow = fast
         linearForward(&fast, x, w, b, rows: rows, inF: inF, outF: outF)

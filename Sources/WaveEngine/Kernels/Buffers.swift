@@ -43,6 +43,10 @@ public enum Engine {
     /// Attention's per-head sgemm calls run on the engine's workers concurrently (true) or one
     /// after another, each using OpenBLAS's own threads (false). Set before training starts.
     nonisolated(unsafe) public static var parallelAttentionHeads = true
+    /// A linear layer's backward runs its two products (input and weight gradients) concurrently,
+    /// each single-threaded on half the workers, instead of one after the other on OpenBLAS's
+    /// threads (Linear.swift; scripts/bench-engine.sh measures both).
+    nonisolated(unsafe) public static var concurrentBackwardProducts = true
 
     /// Fixes OpenBLAS threads and the engine's own worker count once per process
     /// (INPUTS.md: switching OpenBLAS threads per call costs more than it saves).

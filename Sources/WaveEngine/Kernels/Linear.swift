@@ -1,4 +1,5 @@
 import COpenBLAS
+import Dispatch
 import WaveTensor
 
 // Linear layers in PyTorch layout: W is [outF, inF], activations are [rows, features] row-major.
@@ -22,10 +23,30 @@ func linearBackward(dinp: UnsafeMutablePointer<Float>?, dweight: UnsafeMutablePo
                     dbias: UnsafeMutablePointer<Float>?, dout: UnsafePointer<Float>,
                     inp: UnsafePointer<Float>, weight: UnsafePointer<Float>,
                     rows: Int, inF: Int, outF: Int, accumulate: Bool = false) {
-    if let dinp {
-        sgemm(false, false, rows, inF, outF, dout, outF, weight, inF, beta: accumulate ? 1 : 0, dinp, inF)
+    if let dinp, Engine.concurrentBackwardProducts, Engine.workers >= 2, rows * inF * outF >= 1 << 20 {
+        // dinp and dW are independent products of equal size: each runs single-threaded on its own
+        // share of the cores (row blocks of dinp, row blocks of dW), instead of one after the other
+        // on OpenBLAS's pool, which splits every product and synchronizes inside it.
+        let k = Engine.workers / 2
+        let di = SendablePointer(dinp), dw = SendablePointer(dweight), dp = SendablePointer(dout)
+        let ip = SendablePointer(inp), wp = SendablePointer(weight)
+        BLASThreads.set(1)
+        DispatchQueue.concurrentPerform(iterations: 2 * k) { t in
+            if t < k {
+                let r0 = rows * t / k, r1 = rows * (t + 1) / k
+                sgemm(false, false, r1 - r0, inF, outF, dp.p + r0 * outF, outF, wp.p, inF, beta: accumulate ? 1 : 0, di.p + r0 * inF, inF)
+            } else {
+                let o0 = outF * (t - k) / k, o1 = outF * (t - k + 1) / k
+                sgemm(true, false, o1 - o0, inF, rows, dp.p + o0, outF, ip.p, inF, beta: 1, dw.p + o0 * inF, inF)
+            }
+        }
+        BLASThreads.set(Engine.workers)
+    } else {
+        if let dinp {
+            sgemm(false, false, rows, inF, outF, dout, outF, weight, inF, beta: accumulate ? 1 : 0, dinp, inF)
+        }
+        sgemm(true, false, outF, inF, rows, dout, outF, inp, inF, beta: 1, dweight, inF)
     }
-    sgemm(true, false, outF, inF, rows, dout, outF, inp, inF, beta: 1, dweight, inF)
     if let dbias { columnSums(dout, rows: rows, cols: outF, into: dbias) }
 }
 
