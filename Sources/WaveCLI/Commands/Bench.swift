@@ -86,6 +86,9 @@ struct Bench: ParsableCommand {
     @Option(help: "Layers Heru-LG and Auto-LG take from the ancestry (default: the profile's).")
     var learngeneLayers: Int?
 
+    @Option(help: "Seed of every method's initialization, WAVE's fit and the training order (the condensed bundle keeps its own): repeat a run with another seed to see its spread.")
+    var seed: UInt64 = 0
+
     @Option(help: "Threads (default: all cores).")
     var threads: Int?
 
@@ -148,7 +151,7 @@ struct Bench: ParsableCommand {
             for i in s.regimes.indices { s.regimes[i].transferLR = lr }
             s.lrGrid = []
         }
-        s.scratchLR = scratchLR; s.quiet = quiet
+        s.scratchLR = scratchLR; s.quiet = quiet; s.seed = seed
         let command = "wave " + CommandLine.arguments.dropFirst().joined(separator: " ")
         let runner = try BenchRunner(settings: s, ancestry: detected, data: folder, outDir: out, log: { if !quiet { note($0) } })
         let results = try runner.run(ancestryPath: path, command: command, resume: resume, teacherCache: cache + "/teacher")

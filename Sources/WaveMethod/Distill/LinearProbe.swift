@@ -122,24 +122,30 @@ public enum LinearProbe {
         var backbone = TensorSet()
         for name in canonical.order where !name.hasPrefix("head.") { backbone.add(name, canonical[name]!) }
         try net.load(backbone)
-        let D = cfg.embedDim, B = min(100, images.count)
-        let loader = BatchLoader(dataset: images, batchSize: B, preprocess: .imageNet(size: imageSize), shuffle: false, dropLast: false)
+        let feats = classTokens(net, images: images, preprocess: .imageNet(size: imageSize), progress: quiet ? nil : "probe head (\(imageSize) px)")
+        guard let head = head(features: feats, labels: images.labels, dim: cfg.embedDim, classes: images.classes) else {
+            throw ExpandError.invalidTarget("the probe head could not be fitted (singular features)")
+        }
+        return head
+    }
+
+    /// A model's final class tokens [n, d] over every image (the features a new head is fitted on).
+    public static func classTokens(_ net: ViTModel, images: ImageDataset, preprocess: Preprocess, progress label: String? = nil) -> [Float] {
+        let D = net.config.embedDim, B = min(100, images.count)
+        let loader = BatchLoader(dataset: images, batchSize: B, preprocess: preprocess, shuffle: false, dropLast: false)
         loader.startEpoch(0)
         let a = net.makeActivations(batch: B)
         var feats: [Float] = []
         feats.reserveCapacity(images.count * D)
-        let progress = ProgressReporter("probe head (\(imageSize) px)", total: images.count, unit: "image", quiet: quiet)
+        let progress = ProgressReporter(label ?? "", total: images.count, unit: "image", quiet: label == nil)
         for b in 0..<loader.batchesPerEpoch {
             let n = loader.fill(batch: b)
-            net.forward(images: loader.images.pointer, a)
+            net.forward(images: loader.images.pointer, a, classTokenOnly: true)
             for i in 0..<n { feats += UnsafeBufferPointer(start: a.classToken(i), count: D) }
             progress.update(feats.count / D)
         }
         progress.finish()
-        guard let head = head(features: feats, labels: images.labels, dim: D, classes: images.classes) else {
-            throw ExpandError.invalidTarget("the probe head could not be fitted (singular features)")
-        }
-        return head
+        return feats
     }
 
     /// Top-1 of a classifier (canonical tensors with a head) run at `imageSize`.

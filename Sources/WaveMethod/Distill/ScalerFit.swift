@@ -153,18 +153,9 @@ public enum ScalerFit {
 
     /// Sets `head.*` of `model` to the ridge-regression classifier of `net`'s class tokens.
     static func initializeHead(_ model: TemplatedViT, net: ViTModel, train: ImageDataset, preprocess: Preprocess) throws {
-        let cfg = net.config, D = cfg.embedDim, B = min(100, train.count)
+        let cfg = net.config, D = cfg.embedDim
         guard cfg.numClasses > 0, train.count >= 2 else { return }
-        let loader = BatchLoader(dataset: train, batchSize: B, preprocess: preprocess, shuffle: false, dropLast: false)
-        loader.startEpoch(0)
-        let a = net.makeActivations(batch: B)
-        var feats: [Float] = []
-        feats.reserveCapacity(train.count * D)
-        for b in 0..<loader.batchesPerEpoch {
-            let n = loader.fill(batch: b)
-            net.forward(images: loader.images.pointer, a, classTokenOnly: true)
-            for i in 0..<n { feats += UnsafeBufferPointer(start: a.classToken(i), count: D) }
-        }
+        let feats = LinearProbe.classTokens(net, images: train, preprocess: preprocess)
         guard let (w, bias) = LinearProbe.head(features: feats, labels: train.labels, dim: D, classes: cfg.numClasses) else { return }
         w.withUnsafeBufferPointer { model.pointer("head.weight").update(from: $0.baseAddress!, count: w.count) }
         bias.withUnsafeBufferPointer { model.pointer("head.bias").update(from: $0.baseAddress!, count: bias.count) }
