@@ -22,7 +22,7 @@ import WaveFormats
     let loader = BatchLoader(dataset: test.prefix(batch), batchSize: batch, preprocess: .imageNet(size: size),
                              shuffle: false, dropLast: false)
     loader.fill(batch: 0)
-    let acts = model.makeActivations(batch: batch)
+    let acts = model.makeActivations(batch: batch, inference: true)
     model.forward(images: loader.images.pointer, acts)  // warm-up: page faults, OpenBLAS buffers
     let dump = option("--dump", "")
     if !dump.isEmpty {

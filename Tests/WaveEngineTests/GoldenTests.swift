@@ -22,6 +22,11 @@ import WaveFormats
         model.forward(images: x, acts, classTokenOnly: classTokenOnly)
         #expect(scaledError(acts.logits.array, fx["logits"]!.floats()) < 1e-5)
         if !classTokenOnly { #expect(scaledError(acts.tokens.array, fx["tokens"]!.floats()) < 1e-5) }
+        // Inference activations (no GELU derivative kept) give the very same outputs.
+        let inference = model.makeActivations(batch: batch, inference: true)
+        model.forward(images: x, inference, classTokenOnly: classTokenOnly)
+        #expect(inference.logits.array == acts.logits.array)
+        if !classTokenOnly { #expect(inference.tokens.array == acts.tokens.array) }
 
         let labels = fx["y"]!.floats().map { Int32($0) }
         let dlogits = FloatBuffer(count: batch * config.numClasses)

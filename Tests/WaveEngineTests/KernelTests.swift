@@ -61,6 +61,10 @@ import Testing
         }
         #expect(worstY < 2e-6, "gelu abs error \(worstY)")
         #expect(worstD < 2e-6, "gelu' abs error \(worstD)")
+        // Inference (no derivative) gives the same values.
+        var yOnly = [Float](repeating: 0, count: n)
+        geluForward(&yOnly, deriv: nil, x, n: n, tanhApprox: tanhApprox)
+        #expect(yOnly == y)
         let g = randomFloats(n, seed: 9)
         var dx = [Float](repeating: 0, count: n)
         geluBackward(dinp: &dx, dout: g, deriv: dy, n: n)

@@ -259,4 +259,15 @@ import Testing
         #expect(wide.lo == 0 && wide.hi == 100 && wide.step.truncatingRemainder(dividingBy: 5) == 0)
         #expect((wide.hi - wide.lo) / wide.step <= 8)
     }
+
+    /// A given bundle's distillation work comes from the report `wave condense` stores in it, so
+    /// WAVE's extra steps are counted even without a bench run's BUNDLE.json beside the bundle.
+    @Test func distillationWorkIsReadFromTheBundlesOwnReport() throws {
+        let report = "distilled: 625 steps of 64 images (40000 training images, 1.00 epochs) at 56 px, depths 4,6,8,12, in 690 s\nloss: 1.6964 → 0.6231"
+        let info = try #require(BenchRunner.distillationInfo(["distillation.report": report], bytes: 7))
+        #expect(info.steps == 625 && info.images == 40000 && info.bytes == 7)
+        #expect(info.summary == [String(report.split(separator: "\n")[0])])
+        #expect(BenchRunner.distillationInfo([:], bytes: 7) == nil)
+        #expect(BenchRunner.distillationInfo(["distillation.report": "distilled: many steps"], bytes: 7) == nil)
+    }
 }

@@ -5,38 +5,27 @@ import WaveTensor
 // Products per (batch, head) are sgemm calls on strided views (lda = 3D), so nothing is permuted;
 // the softmax and its backward run across all B·H·T rows in parallel between the product phases.
 
-/// OpenBLAS 0.3.21 (interface/gemm.c) runs a product single-threaded when m·n·k ≤ 65536·4; above
-/// that it hands the work to its thread pool, which costs ~10-20 µs per call — more than a
-/// 65×65×64 head product itself — and oversubscribes the cores when heads already run in
-/// parallel. So per-head products are cut into row blocks under that threshold: each call stays
-/// on the worker that made it.
-let blasSingleThreadMNK = 65536 * 4
-
+/// Per-head products run concurrently on the engine's workers, so inside `forEachHead` OpenBLAS is
+/// set to one thread and each head's product is one whole call. (Before, OpenBLAS kept its threads
+/// and every product was cut into row blocks under its threading threshold, m·n·k ≤ 65536·4 in
+/// 0.3.21's interface/gemm.c: 18 calls of 15 rows for a 257-token head, measured slower.)
 @inline(__always)
 func sgemmSingleThreaded(_ transA: Bool, _ m: Int, _ n: Int, _ k: Int, alpha: Float = 1,
                          _ a: UnsafePointer<Float>, _ lda: Int, _ transB: Bool, _ b: UnsafePointer<Float>, _ ldb: Int,
                          _ c: UnsafeMutablePointer<Float>, _ ldc: Int) {
-    // Heads one after another: let OpenBLAS thread each product instead.
-    let cap = Engine.parallelAttentionHeads ? max(1, min(m, blasSingleThreadMNK / max(1, n * k))) : m
-    // Equal blocks (65 rows → 33 + 32, not 63 + 2): no near-empty call paying the fixed cost.
-    let blocks = (m + cap - 1) / cap
-    let rows = (m + blocks - 1) / blocks
-    var r0 = 0
-    while r0 < m {
-        let mr = min(rows, m - r0)
-        // Rows r0..<r0+mr of op(A): row offsets of A, or column offsets when A is transposed.
-        sgemm(transA, transB, mr, n, k, alpha: alpha, a + (transA ? r0 : r0 * lda), lda, b, ldb, beta: 0, c + r0 * ldc, ldc)
-        r0 += mr
-    }
+    sgemm(transA, transB, m, n, k, alpha: alpha, a, lda, b, ldb, beta: 0, c, ldc)
 }
 
-/// Runs body(b, h) for every (batch, head) pair, split across the engine's workers (OpenBLAS is
-/// built thread-safe and serves concurrent callers).
+/// Runs body(b, h) for every (batch, head) pair, split across the engine's workers with OpenBLAS
+/// single-threaded meanwhile (it is built thread-safe and serves concurrent callers); or, with
+/// `Engine.parallelAttentionHeads` off, one pair after another on OpenBLAS's threads.
 @inline(__always)
 func forEachHead(_ s: AttentionShape, _ body: @Sendable (Int, Int) -> Void) {
     let pairs = s.batch * s.heads, heads = s.heads
-    if Engine.parallelAttentionHeads {
+    if Engine.parallelAttentionHeads && Engine.workers > 1 && pairs > 1 {
+        BLASThreads.set(1)
         parallelChunks(pairs) { lo, hi in for i in lo..<hi { body(i / heads, i % heads) } }
+        BLASThreads.set(Engine.workers)
     } else {
         for i in 0..<pairs { body(i / heads, i % heads) }
     }

@@ -5,6 +5,9 @@ import WaveFormats
 /// P = T−1 patches, D width, H heads, M MLP width, K classes, F = C·p·p):
 public final class ViTActivations: @unchecked Sendable {
     public let batch: Int
+    /// Made for inference: the forward skips what only the backward needs (GELU's derivative), and
+    /// the backward refuses these activations.
+    public let inference: Bool
     let T, P, D, H, M, K, F: Int
 
     /// Per block.
@@ -43,9 +46,10 @@ public final class ViTActivations: @unchecked Sendable {
     let dprobs: FloatBuffer                   // [B,H,T,T]
     let dtokens: FloatBuffer                  // [B,T,D]
 
-    public init(config c: ViTConfig, batch: Int) {
+    public init(config c: ViTConfig, batch: Int, inference: Bool = false) {
         let buf = { (n: Int) in FloatBuffer(count: n) }
         self.batch = batch
+        self.inference = inference
         T = c.tokens; P = c.tokens - 1; D = c.embedDim; H = c.numHeads; M = c.mlpDim; K = c.numClasses
         F = c.inChannels * c.patchSize * c.patchSize
         let btd = batch * c.tokens * c.embedDim, bt = batch * c.tokens

@@ -11,6 +11,7 @@ extension ViTModel {
         let w = params.pointer, g = grads.pointer
         let rows = B * T, compact = a.classTokenOnly, outRows = compact ? B : rows
         precondition(!(compact && dtokens != nil), "token gradients need a forward with classTokenOnly: false")
+        precondition(!a.inference, "these activations were made for inference (makeActivations(batch:inference: true))")
 
         // Head and final norm.
         let dtok = a.dtokens.pointer

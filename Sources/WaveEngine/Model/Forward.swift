@@ -51,7 +51,7 @@ extension ViTModel {
             Profile.measure(.layerNorm) { layerNormForward(L.ln2.pointer, mean: L.ln2Mean.pointer, rstd: L.ln2Rstd.pointer, L.mid.pointer,
                              weight: w + o.ln2w, bias: w + o.ln2b, rows: n, d: D, eps: c.normEps) }
             Profile.measure(.linearForward) { linearForward(L.fc1.pointer, L.ln2.pointer, w + o.fc1w, w + o.fc1b, rows: n, inF: D, outF: M) }
-            Profile.measure(.gelu) { geluForward(L.gelu.pointer, deriv: L.geluGrad.pointer, L.fc1.pointer, n: n * M, tanhApprox: c.geluTanh) }
+            Profile.measure(.gelu) { geluForward(L.gelu.pointer, deriv: a.inference ? nil : L.geluGrad.pointer, L.fc1.pointer, n: n * M, tanhApprox: c.geluTanh) }
             Profile.measure(.linearForward) { linearForward(L.fc2.pointer, L.gelu.pointer, w + o.fc2w, w + o.fc2b, rows: n, inF: M, outF: D) }
             Profile.measure(.residual) { residualAdd(a.residual[l + 1].pointer, L.mid.pointer, L.fc2.pointer, gamma: o.ls2.map { w + $0 },
                         rows: n, d: D) }

@@ -31,7 +31,9 @@ public final class ViTModel: @unchecked Sendable {
         layout[name].map { UnsafeMutableBufferPointer(start: grads.pointer + $0.offset, count: $0.count) }
     }
 
-    public func makeActivations(batch: Int) -> ViTActivations { ViTActivations(config: config, batch: batch) }
+    public func makeActivations(batch: Int, inference: Bool = false) -> ViTActivations {
+        ViTActivations(config: config, batch: batch, inference: inference)
+    }
 
     /// Multiply–adds ×2 of one forward pass per image (matrix products only), for GFLOP/s figures.
     public var forwardFLOPsPerImage: Double {

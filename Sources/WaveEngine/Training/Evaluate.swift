@@ -2,7 +2,7 @@
 /// for its real size). The loader's batch size fixes the activations' batch.
 public func evaluateTop1(model: ViTModel, loader: BatchLoader, activations: ViTActivations? = nil) -> Double {
     precondition(model.config.numClasses > 0, "top-1 needs a classifier head")
-    let acts = activations ?? model.makeActivations(batch: loader.batchSize)
+    let acts = activations ?? model.makeActivations(batch: loader.batchSize, inference: true)
     precondition(acts.batch == loader.batchSize, "activations for batch \(acts.batch), loader batch \(loader.batchSize)")
     loader.startEpoch(0)
     var correct = 0, total = 0

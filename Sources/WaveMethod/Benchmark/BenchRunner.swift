@@ -149,7 +149,8 @@ public final class BenchRunner {
         var doneCost = 0.0, ranCost = 0.0, spentSeconds = 0.0
 
         // The WAVE bundle: condensed once (reused when resuming), or given.
-        let (bundle, condensation) = s.methods.contains(.wave)
+        // Given bundles are described even when WAVE's cells all come from disk.
+        let (bundle, condensation) = s.methods.contains(.wave) || s.bundlePath != nil
             ? try prepareBundle(ancestryPath: ancestryPath, command: command, resume: resume, teacherCache: teacherCache)
             : (nil, "not condensed (WAVE not in the methods)")
 
@@ -195,12 +196,14 @@ public final class BenchRunner {
         var condensation = ""
         if let given = s.bundlePath {
             let b = try WaveBundle(path: given)
-            let info = try? readInfo(Self.infoPath(given))
+            // The distillation work: from BUNDLE.json when a bench run wrote one, else from the report
+            // `wave condense` records in the bundle itself.
+            let info = (try? readInfo(Self.infoPath(given))) ?? Self.distillationInfo(b.manifest.metadata, bytes: b.fileSize)
             bundle = CondensedBundle(templates: try b.templates(), bundlePath: given, bundleBytes: b.fileSize, steps: info?.steps ?? 0,
                                      images: info?.images ?? 0, summary: info?.summary ?? [], probes: [])
             condensation = "given bundle \(URL(fileURLWithPath: given).lastPathComponent) (made by `\(b.manifest.provenance.command)`), template size "
                 + "\(b.manifest.templateSize); " + (info.map { "\($0.steps) distillation steps (\($0.summary.joined(separator: "; ")))" }
-                                                  ?? "its distillation steps are not known (no \(URL(fileURLWithPath: Self.infoPath(given)).lastPathComponent) beside it)")
+                                                  ?? "its distillation steps are not known (no \(URL(fileURLWithPath: Self.infoPath(given)).lastPathComponent) beside it, no report in it)")
             log("bench: WAVE from \(given)")
         } else if resume, fm.fileExists(atPath: bundlePath), let info = try? readInfo(Self.infoPath(bundlePath)) {
             let templates = try WaveBundle(path: bundlePath).templates()
@@ -221,6 +224,15 @@ public final class BenchRunner {
                                   s.condense.depths.map(String.init).joined(separator: ","), bundle.summary.joined(separator: "; "))
         }
         return (bundle, condensation)
+    }
+
+    /// Steps and images of a bundle's distillation from the report `wave condense` stores in its
+    /// metadata ("distilled: 625 steps of 64 images (…)"); nil when it holds none.
+    static func distillationInfo(_ metadata: [String: String], bytes: Int) -> BundleInfo? {
+        guard let report = metadata["distillation.report"], let first = report.split(separator: "\n").first else { return nil }
+        let words = first.split(separator: " ")
+        guard words.count >= 6, words[0] == "distilled:", let steps = Int(words[1]), words[2] == "steps", let batch = Int(words[4]) else { return nil }
+        return BundleInfo(bytes: bytes, steps: steps, images: steps * batch, summary: [String(first)])
     }
 
     /// The learning-rate search (see `BenchSettings.lrGrid`): returns each method's rate.

@@ -134,7 +134,7 @@ public enum LinearProbe {
         let D = net.config.embedDim, B = min(100, images.count)
         let loader = BatchLoader(dataset: images, batchSize: B, preprocess: preprocess, shuffle: false, dropLast: false)
         loader.startEpoch(0)
-        let a = net.makeActivations(batch: B)
+        let a = net.makeActivations(batch: B, inference: true)
         var feats: [Float] = []
         feats.reserveCapacity(images.count * D)
         let progress = ProgressReporter(label ?? "", total: images.count, unit: "image", quiet: label == nil)
@@ -191,7 +191,7 @@ public enum LinearProbe {
     /// Pooled features [n, 2d] of a built model over the first `count` images of a loader's data.
     public static func features(model: ViTModel, loader: BatchLoader, count: Int) -> [Float] {
         let B = loader.batchSize, dim = 2 * model.config.embedDim
-        let a = model.makeActivations(batch: B)
+        let a = model.makeActivations(batch: B, inference: true)
         let feats = FloatBuffer(count: B * dim)
         var out: [Float] = []
         out.reserveCapacity(count * dim)

@@ -41,7 +41,7 @@ public enum Teacher {
         let loader = BatchLoader(dataset: dataset, batchSize: batch, preprocess: .imageNet(size: imageSize),
                                  shuffle: false, dropLast: false)
         loader.startEpoch(0)
-        let a = model.makeActivations(batch: batch)
+        let a = model.makeActivations(batch: batch, inference: true)
         let dim = logits ? cfg.numClasses : 2 * cfg.embedDim
         var out = [Float](repeating: 0, count: dataset.count * dim)
         let feats = FloatBuffer(count: batch * dim)
