@@ -13,7 +13,8 @@ import Foundation
 
 // Release builds on x86-64 target Haswell's instruction set (AVX2 + FMA; every Intel core since 2013
 // and every AMD Zen), so the engine's SIMD16 kernels (GELU, softmax, LayerNorm, AdamW) use 8-lane
-// registers instead of baseline x86-64's 4. WAVE_PORTABLE=1 at build time keeps baseline x86-64.
+// registers instead of baseline x86-64's 4. WAVE_PORTABLE=1 at build time keeps baseline x86-64
+// (in a fresh --scratch-path: SwiftPM may reuse a manifest evaluated without it).
 #if arch(x86_64)
 let targetCPU: [String] = ProcessInfo.processInfo.environment["WAVE_PORTABLE"] == nil ? ["-target-cpu", "haswell"] : []
 #else

@@ -67,14 +67,15 @@ struct Convert: ParsableCommand {
                     throw ValidationError("--probe-image-size \(probeImageSize) is not a multiple of the patch size \(vit.patchSize)")
                 }
                 let images = folder.train.prefix(probeImages)
-                let head = try LinearProbe.backboneHead(canonical: canonical, config: vit, images: images, imageSize: probeImageSize, quiet: false)
+                let test = folder.test.prefix(2000)
+                let head = try LinearProbe.backboneClassifier(canonical: canonical, config: vit, train: images, test: test,
+                                                              imageSize: probeImageSize, quiet: false)
                 let K = images.classes
                 canonical.set("head.weight", RawTensor(shape: [K, vit.embedDim], floats: head.weight))
                 canonical.set("head.bias", RawTensor(shape: [K], floats: head.bias))
                 vit.numClasses = K
-                let acc = try LinearProbe.backboneAccuracy(canonical: canonical, config: vit, images: folder.test.prefix(2000), imageSize: probeImageSize)
                 print(String(format: "probe head: %d classes, fitted on %d training images at %d px; test top-1 %.1f%% (first %d test images)",
-                             K, images.count, probeImageSize, 100 * acc, min(2000, folder.test.count)))
+                             K, images.count, probeImageSize, 100 * head.testTop1, test.count))
             }
             out = try Architecture.export(canonical, config: vit, names: names)
             configJSON = vit.timmJSON()

@@ -113,20 +113,26 @@ public enum LinearProbe {
     }
 
     /// A classifier head for a backbone (`wave convert --probe-head`): the ridge head on its final
-    /// class token at `imageSize` over `images`. Returns head.weight [K, d] and head.bias [K].
-    public static func backboneHead(canonical: TensorSet, config: ViTConfig, images: ImageDataset, imageSize: Int,
-                                    quiet: Bool = true) throws -> (weight: [Float], bias: [Float]) {
+    /// class token at `imageSize` over `train`, and the top-1 of backbone + head on `test`, with one
+    /// model built. Returns head.weight [K, d] and head.bias [K] (K = `train.classes`).
+    public static func backboneClassifier(canonical: TensorSet, config: ViTConfig, train: ImageDataset, test: ImageDataset,
+                                          imageSize: Int, quiet: Bool = true) throws -> (weight: [Float], bias: [Float], testTop1: Double) {
         var cfg = config
-        cfg.imageSize = imageSize; cfg.numClasses = 0
+        cfg.imageSize = imageSize; cfg.numClasses = train.classes
         let net = try ViTModel(config: cfg)
         var backbone = TensorSet()
         for name in canonical.order where !name.hasPrefix("head.") { backbone.add(name, canonical[name]!) }
+        backbone.add("head.weight", RawTensor(shape: [cfg.numClasses, cfg.embedDim], floats: [Float](repeating: 0, count: cfg.numClasses * cfg.embedDim)))
+        backbone.add("head.bias", RawTensor(shape: [cfg.numClasses], floats: [Float](repeating: 0, count: cfg.numClasses)))
         try net.load(backbone)
-        let feats = classTokens(net, images: images, preprocess: .imageNet(size: imageSize), progress: quiet ? nil : "probe head (\(imageSize) px)")
-        guard let head = head(features: feats, labels: images.labels, dim: cfg.embedDim, classes: images.classes) else {
+        let pre = Preprocess.imageNet(size: imageSize)
+        let feats = classTokens(net, images: train, preprocess: pre, progress: quiet ? nil : "probe head (\(imageSize) px)")
+        guard let head = head(features: feats, labels: train.labels, dim: cfg.embedDim, classes: cfg.numClasses) else {
             throw ExpandError.invalidTarget("the probe head could not be fitted (singular features)")
         }
-        return head
+        _ = net.parameter("head.weight")!.update(fromContentsOf: head.weight)
+        _ = net.parameter("head.bias")!.update(fromContentsOf: head.bias)
+        return (head.weight, head.bias, ScalerFit.accuracy(net, on: test, preprocess: pre))
     }
 
     /// A model's final class tokens [n, d] over every image (the features a new head is fitted on).
@@ -146,15 +152,6 @@ public enum LinearProbe {
         }
         progress.finish()
         return feats
-    }
-
-    /// Top-1 of a classifier (canonical tensors with a head) run at `imageSize`.
-    public static func backboneAccuracy(canonical: TensorSet, config: ViTConfig, images: ImageDataset, imageSize: Int) throws -> Double {
-        var cfg = config
-        cfg.imageSize = imageSize
-        let net = try ViTModel(config: cfg)
-        try net.load(canonical)
-        return ScalerFit.accuracy(net, on: images, preprocess: .imageNet(size: imageSize))
     }
 
     /// Solves A X = B for symmetric positive definite A [n, n] by Cholesky; nil when A is not SPD.
