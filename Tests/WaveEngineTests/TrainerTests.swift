@@ -7,21 +7,22 @@ import WaveFormats
     /// 40 steps, and the same seed must give bit-identical parameters. (A left-half/right-half
     /// task is not learnable this fast by a ViT — PyTorch's doesn't either: with near-uniform
     /// initial attention the class token sees the mean of the patches, equal for both classes.)
-    func run(seed: UInt64) throws -> (first: Float, last: Float, params: [Float]) {
-        Engine.configure(threads: 2)
-        let config = ViTConfig(imageSize: 8, patchSize: 4, inChannels: 1, numClasses: 2, embedDim: 16, depth: 2,
+    func run(seed: UInt64, threads: Int = 2, side: Int = 8, batch B: Int = 8) throws
+        -> (first: Float, last: Float, params: [Float]) {
+        Engine.configure(threads: threads)
+        let config = ViTConfig(imageSize: side, patchSize: 4, inChannels: 1, numClasses: 2, embedDim: 16, depth: 2,
                                numHeads: 2, mlpDim: 32)
         let model = try ViTModel(config: config, seed: seed)
-        let B = 8
         let trainer = Trainer(model: model, batch: B, optimizer: AdamWConfig(weightDecay: 0.01),
                               schedule: CosineSchedule(baseLR: 3e-3, warmupSteps: 5, totalSteps: 40), labelSmoothing: 0)
         var rng = SeededRNG(seed: 99)
         var first: Float = 0, last: Float = 0
         for step in 0..<40 {
-            var x = [Float](repeating: 0, count: B * 64), y = [Int32](repeating: 0, count: B)
+            let n = side * side
+            var x = [Float](repeating: 0, count: B * n), y = [Int32](repeating: 0, count: B)
             for b in 0..<B {
                 y[b] = Int32(b % 2)
-                for i in 0..<64 { x[b * 64 + i] = (y[b] == 0 ? 0.5 : -0.5) + Float(rng.normal()) }
+                for i in 0..<n { x[b * n + i] = (y[b] == 0 ? 0.5 : -0.5) + Float(rng.normal()) }
             }
             let r = trainer.step(images: x, labels: y)
             if step == 0 { first = r.loss }
@@ -34,5 +35,18 @@ import WaveFormats
         let a = try run(seed: 5), b = try run(seed: 5)
         #expect(a.last < 0.2 * a.first, "loss \(a.first) → \(a.last)")
         #expect(a.params == b.params)
+    }
+
+    /// Reductions (bias, LayerNorm and LayerScale gradients) split rows by the row count, never by the
+    /// worker count, so the thread count changes nothing: 16 images of 17 tokens give 272 rows,
+    /// enough for every reduction to split into several parts. (Tests run concurrently and share
+    /// the engine's configuration, so another suite may reconfigure it meanwhile; the property
+    /// holds whatever it is.)
+    @Test func theThreadCountDoesNotChangeTraining() throws {
+        let one = try run(seed: 7, threads: 1, side: 16, batch: 16)
+        let three = try run(seed: 7, threads: 3, side: 16, batch: 16)
+        let differing = zip(one.params, three.params).filter { $0 != $1 }.count
+        #expect(differing == 0, "\(differing) of \(one.params.count) parameters differ")
+        Engine.configure(threads: 2)
     }
 }

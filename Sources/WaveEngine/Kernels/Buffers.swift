@@ -57,6 +57,12 @@ public enum Engine {
     }
 }
 
+/// How many parts a reduction over `rows` rows is split into: fixed by the row count alone, never by
+/// the worker count, so that partial sums are added in the same order whatever the threads and
+/// training is bit-identical at any `--threads` (and when tests reconfigure the engine concurrently).
+/// The parts are then spread over the workers by `parallelChunks`.
+func reductionParts(rows: Int, minRows: Int) -> Int { min(16, max(1, rows / minRows)) }
+
 /// Runs `body(chunkStart, chunkEnd)` over `0..<n` split into at most `Engine.workers` contiguous
 /// chunks; inline when the work is too small to be worth a thread hop.
 @inline(__always)

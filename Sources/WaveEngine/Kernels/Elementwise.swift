@@ -25,14 +25,14 @@ func residualAdd(_ out: UnsafeMutablePointer<Float>, _ a: UnsafePointer<Float>, 
 func layerScaleBackward(dout: UnsafeMutablePointer<Float>, dgamma: UnsafeMutablePointer<Float>,
                         grad: UnsafePointer<Float>, branch: UnsafePointer<Float>, gamma: UnsafePointer<Float>,
                         rows: Int, d: Int) {
-    let workers = min(Engine.workers, max(1, rows / 64))
-    let partial = FloatBuffer(count: workers * d)
+    let parts = reductionParts(rows: rows, minRows: 64)
+    let partial = FloatBuffer(count: parts * d)
     let o = SendablePointer(dout), gp = SendablePointer(grad), bp = SendablePointer(branch)
     let wp = SendablePointer(gamma), pp = SendablePointer(partial.pointer)
-    parallelChunks(workers) { wlo, whi in
+    parallelChunks(parts) { wlo, whi in
         for w in wlo..<whi {
             let acc = pp.p + w * d
-            for r in (rows * w / workers)..<(rows * (w + 1) / workers) {
+            for r in (rows * w / parts)..<(rows * (w + 1) / parts) {
                 let g = gp.p + r * d, b = bp.p + r * d, z = o.p + r * d
                 var i = 0
                 while i + 16 <= d {
@@ -45,7 +45,7 @@ func layerScaleBackward(dout: UnsafeMutablePointer<Float>, dgamma: UnsafeMutable
             }
         }
     }
-    for w in 0..<workers { addInPlace(dgamma, partial.pointer + w * d, d) }
+    for w in 0..<parts { addInPlace(dgamma, partial.pointer + w * d, d) }
 }
 
 /// Σ of squares of n floats, in Double across 16-lane Float partials (for gradient-norm clipping).

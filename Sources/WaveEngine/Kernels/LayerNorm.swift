@@ -1,6 +1,6 @@
 // LayerNorm over the last dimension, shapes: inp/out [rows, d], weight/bias [d], mean/rstd [rows].
 // Forward caches mean and 1/σ per row for the backward (llm.c layernorm_forward/_backward).
-// Rows split across workers; the weight/bias gradients are reduced through per-worker partials.
+// Rows split across workers; the weight/bias gradients are reduced through partials whose split depends on the row count only (`reductionParts`).
 
 func layerNormForward(_ out: UnsafeMutablePointer<Float>, mean: UnsafeMutablePointer<Float>,
                       rstd: UnsafeMutablePointer<Float>, _ inp: UnsafePointer<Float>,
@@ -38,15 +38,15 @@ func layerNormBackward(dinp: UnsafeMutablePointer<Float>, dweight: UnsafeMutable
                        dbias: UnsafeMutablePointer<Float>, dout: UnsafePointer<Float>,
                        inp: UnsafePointer<Float>, weight: UnsafePointer<Float>,
                        mean: UnsafePointer<Float>, rstd: UnsafePointer<Float>, rows: Int, d: Int) {
-    let workers = min(Engine.workers, max(1, rows / 32))
-    let partial = FloatBuffer(count: workers * 2 * d)
+    let parts = reductionParts(rows: rows, minRows: 32)
+    let partial = FloatBuffer(count: parts * 2 * d)
     let dip = SendablePointer(dinp), dop = SendablePointer(dout), ip = SendablePointer(inp)
     let wp = SendablePointer(weight), mp = SendablePointer(mean), rp = SendablePointer(rstd)
     let pp = SendablePointer(partial.pointer)
-    parallelChunks(workers) { wlo, whi in
+    parallelChunks(parts) { wlo, whi in
         for w in wlo..<whi {
             let dw = pp.p + w * 2 * d, db = dw + d
-            for r in (rows * w / workers)..<(rows * (w + 1) / workers) {
+            for r in (rows * w / parts)..<(rows * (w + 1) / parts) {
                 let x = ip.p + r * d, g = dop.p + r * d, dx = dip.p + r * d
                 let mu = mp.p[r], rs = rp.p[r]
                 // Σ dnorm and Σ dnorm·x̂ over the row, dnorm = w ⊙ dout.
@@ -80,7 +80,7 @@ func layerNormBackward(dinp: UnsafeMutablePointer<Float>, dweight: UnsafeMutable
             }
         }
     }
-    for w in 0..<workers {
+    for w in 0..<parts {
         addInPlace(dweight, partial.pointer + w * 2 * d, d)
         addInPlace(dbias, partial.pointer + w * 2 * d + d, d)
     }

@@ -50,19 +50,19 @@ func linearBackward(dinp: UnsafeMutablePointer<Float>?, dweight: UnsafeMutablePo
     if let dbias { columnSums(dout, rows: rows, cols: outF, into: dbias) }
 }
 
-/// into[j] += Σ_r m[r, j], split by rows across workers with per-worker partial sums.
+/// into[j] += Σ_r m[r, j], split by rows into `reductionParts` partial sums spread over the workers.
 func columnSums(_ m: UnsafePointer<Float>, rows: Int, cols: Int, into: UnsafeMutablePointer<Float>) {
-    let workers = min(Engine.workers, max(1, rows / 64))
-    let partial = FloatBuffer(count: workers * cols)
+    let parts = reductionParts(rows: rows, minRows: 64)
+    let partial = FloatBuffer(count: parts * cols)
     let mp = SendablePointer(m), pp = SendablePointer(partial.pointer)
-    parallelChunks(workers, { lo, hi in
+    parallelChunks(parts, { lo, hi in
         for w in lo..<hi {
-            let r0 = rows * w / workers, r1 = rows * (w + 1) / workers
+            let r0 = rows * w / parts, r1 = rows * (w + 1) / parts
             let acc = pp.p + w * cols
             for r in r0..<r1 { addInPlace(acc, UnsafePointer(mp.p + r * cols), cols) }
         }
     })
-    for w in 0..<workers { addInPlace(into, UnsafePointer(partial.pointer + w * cols), cols) }
+    for w in 0..<parts { addInPlace(into, UnsafePointer(partial.pointer + w * cols), cols) }
 }
 
 /// a[i] += b[i].
