@@ -99,6 +99,23 @@ struct TinyDistillation {
         #expect(try !DistillCheckpoint.resume(d, from: dir + "/none"))
     }
 
+    /// One key scheme for every command: equal images share an entry; two datasets of the same
+    /// count (the transfer setting), another input size or logits instead of features do not.
+    @Test func teacherCacheKeysNameTheImagesNotJustTheirCount() throws {
+        let p = try TinyDistillation(images: 8)
+        let path = "/nonexistent/ancestry.onnx"
+        func key(_ d: ImageDataset, size: Int = 16, logits: Bool = false) -> String {
+            Teacher.cacheKey(ancestry: path, imageSize: size, logits: logits, data: d)
+        }
+        var other = p.data.pixels
+        other[0] ^= 1
+        let flipped = ImageDataset(count: 8, channels: 1, height: 12, width: 12, pixels: other, labels: p.data.labels, classes: 4)
+        #expect(key(p.data) == key(p.data.prefix(8)))
+        #expect(key(p.data) != key(flipped))
+        #expect(key(p.data) != key(p.data, size: 32))
+        #expect(key(p.data) != key(p.data, logits: true))
+    }
+
     @Test func theLinearProbeSeparatesSeparableFeatures() {
         var rng = TestRNG(1)
         func make(_ n: Int) -> ([Float], [Int32]) {

@@ -81,7 +81,7 @@ struct DistillOptions: ParsableArguments {
         if kd == .logit && config.numClasses != train.classes {
             throw ValidationError("--kd logit needs an ancestry with a head for \(train.classes) classes (it has \(config.numClasses)); use --kd feature")
         }
-        let key = Self.cacheKey(ancestry: ancestryPath, size: imageSize, logits: kd == .logit, data: train)
+        let key = Teacher.cacheKey(ancestry: ancestryPath, imageSize: imageSize, logits: kd == .logit, data: train)
         let cache = ProcessInfo.processInfo.environment["WAVE_CACHE"] ?? (NSHomeDirectory() + "/.cache/wave")
         let teacher = try Teacher.cached(folder: cache + "/teacher", key: key) {
             try Teacher.compute(ancestry: canonical, config: config, dataset: train, imageSize: imageSize,
@@ -105,18 +105,6 @@ struct DistillOptions: ParsableArguments {
         }
         for p in distiller.probes { lines.append(String(format: "probe: step %d, depth %d, linear-probe top-1 %.1f%%", p.step, p.depth, 100 * p.top1)) }
         return (distiller.result(), lines)
-    }
-
-    /// Names what the teacher's outputs depend on: the ancestry file (size and modification
-    /// time), the input size, the kind of output and the images themselves (count and a hash).
-    static func cacheKey(ancestry: String, size: Int, logits: Bool, data: ImageDataset) -> String {
-        let attrs = try? FileManager.default.attributesOfItem(atPath: ancestry)
-        let bytes = (attrs?[.size] as? NSNumber)?.intValue ?? 0
-        let mtime = Int((attrs?[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0)
-        var h: UInt64 = 0xcbf2_9ce4_8422_2325
-        for p in data.pixels { h = (h ^ UInt64(p)) &* 0x100_0000_01b3 }
-        let name = URL(fileURLWithPath: ancestry).deletingPathExtension().lastPathComponent
-        return "\(name)-\(bytes)-\(mtime)-\(size)px-\(logits ? "logits" : "features")-\(data.count)-\(String(h, radix: 16))"
     }
 }
 

@@ -98,7 +98,7 @@ struct FitOptions: ParsableArguments {
         guard imageSize % config.patchSize == 0 else {
             throw ValidationError("the target's image size \(imageSize) is not a multiple of the teacher's patch size \(config.patchSize)")
         }
-        let key = DistillOptions.cacheKey(ancestry: path, size: imageSize, logits: kind == .logit, data: images)
+        let key = Teacher.cacheKey(ancestry: path, imageSize: imageSize, logits: kind == .logit, data: images)
         let outputs = try Teacher.cached(folder: cache + "/teacher", key: key) {
             try Teacher.compute(ancestry: detected.canonical, config: config, dataset: images, imageSize: imageSize,
                                 logits: kind == .logit, quiet: quiet)

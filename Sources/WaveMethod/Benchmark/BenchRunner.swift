@@ -104,6 +104,8 @@ public final class BenchRunner {
     var cellsDir: String { outDir + "/cells" }
     /// Where teacher outputs are cached ($WAVE_CACHE/teacher).
     var teacherCache = ""
+    /// The ancestry's file, which names its teacher outputs in that cache.
+    var ancestryPath = ""
 
     static func cellFile(_ regime: String, _ m: BenchMethod, _ size: BenchSize) -> String {
         "\(regime)-\(m.rawValue)-\(size.depth)x\(size.width).json"
@@ -124,6 +126,7 @@ public final class BenchRunner {
     /// Runs every cell not already in `outDir/cells` (when `resume`), then returns them all.
     public func run(ancestryPath: String, command: String, resume: Bool, teacherCache: String) throws -> BenchResults {
         self.teacherCache = teacherCache
+        self.ancestryPath = ancestryPath
         let start = Date()
         let fm = FileManager.default
         if !resume, fm.fileExists(atPath: cellsDir) { try fm.removeItem(atPath: cellsDir) }
@@ -317,7 +320,7 @@ public final class BenchRunner {
             var fitSet = train
             if s.fitKD {
                 fitSet = train.prefix(min(train.count, s.condense.images))
-                let t = try Pipeline.teacherFeatures(ancestry: ancestry, images: fitSet, imageSize: s.imageSize,
+                let t = try Pipeline.teacherFeatures(ancestry: ancestry, ancestryPath: ancestryPath, images: fitSet, imageSize: s.imageSize,
                                                      cache: teacherCache, quiet: s.quiet)
                 fs.distillation = FitDistillation(teacher: t, kind: .feature)
             }

@@ -62,6 +62,20 @@ public enum Teacher {
         return TeacherFeatures(count: dataset.count, dim: dim, values: out)
     }
 
+    /// The one cache key of teacher outputs (condense, expand --teacher, pipeline, bench): it names
+    /// what they depend on, the ancestry file (name, size and modification time), the input size,
+    /// the kind of output and the images themselves (count and a hash of their pixels, so that two
+    /// datasets of the same size never share an entry).
+    public static func cacheKey(ancestry path: String, imageSize: Int, logits: Bool, data: ImageDataset) -> String {
+        let attrs = try? FileManager.default.attributesOfItem(atPath: path)
+        let bytes = (attrs?[.size] as? NSNumber)?.intValue ?? 0
+        let mtime = Int((attrs?[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0)
+        var h: UInt64 = 0xcbf2_9ce4_8422_2325
+        for p in data.pixels { h = (h ^ UInt64(p)) &* 0x100_0000_01b3 }
+        let name = URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent
+        return "\(name)-\(bytes)-\(mtime)-\(imageSize)px-\(logits ? "logits" : "features")-\(data.count)-\(String(h, radix: 16))"
+    }
+
     /// Loads features cached under `key` in `folder`, or computes and caches them (atomically).
     /// The key must name everything the features depend on (ancestry, size, images).
     public static func cached(folder: String, key: String, compute: () throws -> TeacherFeatures) throws -> TeacherFeatures {

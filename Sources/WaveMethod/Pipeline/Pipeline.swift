@@ -118,10 +118,10 @@ public enum Pipeline {
     /// The ancestry's pooled features on the first images of a dataset (cached per ancestry, size
     /// and count: the condensation set and the fit sets of `wave bench` are all prefixes of the
     /// training split).
-    public static func teacherFeatures(ancestry: DetectedModel, images: ImageDataset, imageSize: Int, cache: String,
-                                       quiet: Bool) throws -> TeacherFeatures {
+    public static func teacherFeatures(ancestry: DetectedModel, ancestryPath: String, images: ImageDataset, imageSize: Int,
+                                       cache: String, quiet: Bool) throws -> TeacherFeatures {
         guard let config = ancestry.vit else { throw ExpandError.invalidTarget("the ancestry is not a ViT") }
-        let key = "pipeline-\(ancestry.family.family)-\(ancestry.parameterCount)-\(imageSize)px-\(images.count)"
+        let key = Teacher.cacheKey(ancestry: ancestryPath, imageSize: imageSize, logits: false, data: images)
         return try Teacher.cached(folder: cache, key: key) {
             try Teacher.compute(ancestry: ancestry.canonical, config: config, dataset: images, imageSize: imageSize, quiet: quiet)
         }
@@ -144,7 +144,7 @@ public enum Pipeline {
         ds.warmup = max(1, ds.steps / 20)
         ds.probeDepths = [min(4, config.depth), config.depth]
         ds.probeImages = min(2000, c.images)
-        let teacher = try teacherFeatures(ancestry: ancestry, images: condenseSet, imageSize: c.imageSize, cache: teacherCache, quiet: c.quiet)
+        let teacher = try teacherFeatures(ancestry: ancestry, ancestryPath: ancestryPath, images: condenseSet, imageSize: c.imageSize, cache: teacherCache, quiet: c.quiet)
         let distiller = try Distiller(templates: leastSquares, teacher: teacher, dataset: condenseSet, settings: ds)
         distiller.probeSet = data.test
         try distiller.probe()
