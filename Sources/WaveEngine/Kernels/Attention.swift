@@ -2,8 +2,10 @@ import WaveTensor
 // Multi-head self-attention on timm's fused qkv activations.
 // Shapes: qkv [B, T, 3D] (per token: Q | K | V, heads split along D, head dim hd = D/H);
 //         probs [B, H, T, T] (softmax(scale·Q·Kᵀ), cached for backward); y [B, T, D].
-// Products per (batch, head) are sgemm calls on strided views (lda = 3D), so nothing is permuted;
-// the softmax and its backward run across all B·H·T rows in parallel between the product phases.
+// Products per (batch, head) are sgemm calls on strided views (lda = 3D), so nothing is permuted.
+// By default each head's softmax (and its backward) runs between that head's products while its
+// scores are in cache (`Engine.fusedAttentionSoftmax`); unfused, it runs across all B·H·T rows in
+// parallel between the product phases.
 
 /// Per-head products run concurrently on the engine's workers, so inside `forEachHead` OpenBLAS is
 /// set to one thread and each head's product is one whole call. (Before, OpenBLAS kept its threads
@@ -42,6 +44,19 @@ func attentionForward(y: UnsafeMutablePointer<Float>, probs: UnsafeMutablePointe
                       qkv: UnsafePointer<Float>, _ s: AttentionShape) {
     let T = s.tokens, D = s.dim, hd = s.headDim
     let qkvP = SendablePointer(qkv), probsP = SendablePointer(probs), yP = SendablePointer(y)
+    if Engine.fusedAttentionSoftmax {
+        // One pass per head: its T×T scores (264 KB at T = 257) stay in cache from the product
+        // through the softmax to the product with V, instead of going out to memory between phases.
+        Profile.measure(.attentionGEMM) {
+            forEachHead(s) { b, h in
+                let q = qkvP.p + b * T * 3 * D + h * hd, p = probsP.p + (b * s.heads + h) * T * T
+                sgemmSingleThreaded(false, T, T, hd, alpha: s.scale, q, 3 * D, true, q + D, 3 * D, p, T)
+                for r in 0..<T { softmaxRow(p + r * T, T) }
+                sgemmSingleThreaded(false, T, hd, T, p, T, false, q + 2 * D, 3 * D, yP.p + b * T * D + h * hd, D)
+            }
+        }
+        return
+    }
     Profile.measure(.attentionGEMM) {
         forEachHead(s) { b, h in
             let q = qkvP.p + b * T * 3 * D + h * hd
@@ -66,6 +81,20 @@ func attentionBackward(dqkv: UnsafeMutablePointer<Float>, scratch: UnsafeMutable
     let T = s.tokens, D = s.dim, hd = s.headDim
     let qkvP = SendablePointer(qkv), probsP = SendablePointer(probs), dyP = SendablePointer(dy)
     let dqkvP = SendablePointer(dqkv), scratchP = SendablePointer(scratch)
+    if Engine.fusedAttentionSoftmax {
+        Profile.measure(.attentionGEMM) {
+            forEachHead(s) { b, h in
+                let base = b * T * 3 * D + h * hd, p = probsP.p + (b * s.heads + h) * T * T
+                let g = dyP.p + b * T * D + h * hd, ds = scratchP.p + (b * s.heads + h) * T * T
+                sgemmSingleThreaded(false, T, T, hd, g, D, true, qkvP.p + base + 2 * D, 3 * D, ds, T)
+                sgemmSingleThreaded(true, T, hd, T, p, T, false, g, D, dqkvP.p + base + 2 * D, 3 * D)
+                for r in 0..<T { softmaxBackwardRow(ds + r * T, p + r * T, T) }
+                sgemmSingleThreaded(false, T, hd, T, alpha: s.scale, ds, T, false, qkvP.p + base + D, 3 * D, dqkvP.p + base, 3 * D)
+                sgemmSingleThreaded(true, T, hd, T, alpha: s.scale, ds, T, false, qkvP.p + base, 3 * D, dqkvP.p + base + D, 3 * D)
+            }
+        }
+        return
+    }
     Profile.measure(.attentionGEMM) {
         forEachHead(s) { b, h in
             let base = b * T * 3 * D + h * hd, p = probsP.p + (b * s.heads + h) * T * T
@@ -117,17 +146,19 @@ func softmaxRow(_ x: UnsafeMutablePointer<Float>, _ n: Int) {
 func softmaxBackwardRows(_ dp: UnsafeMutablePointer<Float>, _ p: UnsafePointer<Float>, rows: Int, n: Int) {
     let dpp = SendablePointer(dp), pp = SendablePointer(p)
     parallelChunks(rows, minPerChunk: 16) { lo, hi in
-        for r in lo..<hi {
-            let g = dpp.p + r * n, y = pp.p + r * n
-            var sv = V16(), i = 0
-            while i + 16 <= n { sv += load16(g + i) * load16(y + i); i += 16 }
-            var dot = sv.sum()
-            while i < n { dot += g[i] * y[i]; i += 1 }
-            i = 0
-            while i + 16 <= n { store16(load16(y + i) * (load16(g + i) - dot), g + i); i += 16 }
-            while i < n { g[i] = y[i] * (g[i] - dot); i += 1 }
-        }
+        for r in lo..<hi { softmaxBackwardRow(dpp.p + r * n, pp.p + r * n, n) }
     }
+}
+
+@inline(__always)
+func softmaxBackwardRow(_ g: UnsafeMutablePointer<Float>, _ y: UnsafePointer<Float>, _ n: Int) {
+    var sv = V16(), i = 0
+    while i + 16 <= n { sv += load16(g + i) * load16(y + i); i += 16 }
+    var dot = sv.sum()
+    while i < n { dot += g[i] * y[i]; i += 1 }
+    i = 0
+    while i + 16 <= n { store16(load16(y + i) * (load16(g + i) - dot), g + i); i += 16 }
+    while i < n { g[i] = y[i] * (g[i] - dot); i += 1 }
 }
 
 /// Naive reference of the forward, in Double, without caching.
