@@ -10,8 +10,8 @@ public enum Profile {
             switch self {
             case .linearForward: return "linear fwd (sgemm)"
             case .linearBackward: return "linear bwd (sgemm + bias sums)"
-            case .attentionGEMM: return "attention sgemm (+ softmax when fused; fwd+bwd)"
-            case .softmax: return "softmax fwd+bwd (unfused; class-token path)"
+            case .attentionGEMM: return "attention sgemm+softmax"
+            case .softmax: return "softmax (unfused)"
             case .layerNorm: return "layernorm fwd+bwd"
             case .gelu: return "gelu fwd+bwd"
             case .residual: return "residual / layerscale"
