@@ -1,6 +1,7 @@
 // LayerNorm over the last dimension, shapes: inp/out [rows, d], weight/bias [d], mean/rstd [rows].
 // Forward caches mean and 1/σ per row for the backward (llm.c layernorm_forward/_backward).
-// Rows split across workers; the weight/bias gradients are reduced through partials whose split depends on the row count only (`reductionParts`).
+// Rows split across workers; the weight/bias gradients are reduced through partial sums whose split
+// depends on the row count only (`reductionParts`), so results do not depend on the thread count.
 
 func layerNormForward(_ out: UnsafeMutablePointer<Float>, mean: UnsafeMutablePointer<Float>,
                       rstd: UnsafeMutablePointer<Float>, _ inp: UnsafePointer<Float>,
