@@ -115,9 +115,8 @@ public enum Pipeline {
                               distillation: condensed.summary, probes: condensed.probes, rows: rows, seconds: Date().timeIntervalSince(start))
     }
 
-    /// The ancestry's pooled features on the first images of a dataset (cached per ancestry, size
-    /// and count: the condensation set and the fit sets of `wave bench` are all prefixes of the
-    /// training split).
+    /// The ancestry's pooled features on a set of images (the condensation set, or a fit set of
+    /// `wave bench`), cached under `Teacher.cacheKey` like every command's.
     public static func teacherFeatures(ancestry: DetectedModel, ancestryPath: String, images: ImageDataset, imageSize: Int,
                                        cache: String, quiet: Bool) throws -> TeacherFeatures {
         guard let config = ancestry.vit else { throw ExpandError.invalidTarget("the ancestry is not a ViT") }
