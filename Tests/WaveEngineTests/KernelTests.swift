@@ -135,26 +135,6 @@ import Testing
         #expect(worst < 2e-3, "max abs error \(worst)")
     }
 
-    /// The softmax fused per head (the default) and the unfused pass over all heads compute the same
-    /// rows with the same kernels: identical outputs and gradients. (The two tests above cover the
-    /// default; this ties the bench's `--unfused-softmax` variant to it.)
-    @Test func fusedAndUnfusedSoftmaxAgree() {
-        let s = AttentionShape(batch: 2, tokens: 33, dim: 32, heads: 2)
-        let qkv = randomFloats(s.batch * s.tokens * 3 * s.dim, seed: 21), g = randomFloats(s.batch * s.tokens * s.dim, seed: 22)
-        func run(fused: Bool) -> (y: [Float], dqkv: [Float]) {
-            Engine.fusedAttentionSoftmax = fused
-            defer { Engine.fusedAttentionSoftmax = true }
-            var y = [Float](repeating: 0, count: g.count), dqkv = [Float](repeating: 0, count: qkv.count)
-            var probs = [Float](repeating: 0, count: s.batch * s.heads * s.tokens * s.tokens), scratch = probs
-            attentionForward(y: &y, probs: &probs, qkv: qkv, s)
-            attentionBackward(dqkv: &dqkv, scratch: &scratch, dy: g, qkv: qkv, probs: probs, s)
-            return (y, dqkv)
-        }
-        let a = run(fused: false), b = run(fused: true)
-        #expect(a.y == b.y)
-        #expect(a.dqkv == b.dqkv)
-    }
-
     @Test func softmaxBackwardRowIdentity() {
         // For p = softmax(z): Σ_j ∂L/∂z_j = 0 whatever ∂L/∂p is.
         let n = 37

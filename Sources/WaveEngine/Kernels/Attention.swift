@@ -2,10 +2,9 @@ import WaveTensor
 // Multi-head self-attention on timm's fused qkv activations.
 // Shapes: qkv [B, T, 3D] (per token: Q | K | V, heads split along D, head dim hd = D/H);
 //         probs [B, H, T, T] (softmax(scale·Q·Kᵀ), cached for backward); y [B, T, D].
-// Products per (batch, head) are sgemm calls on strided views (lda = 3D), so nothing is permuted.
-// By default each head's softmax (and its backward) runs between that head's products while its
-// scores are in cache (`Engine.fusedAttentionSoftmax`); unfused, it runs across all B·H·T rows in
-// parallel between the product phases.
+// Products per (batch, head) are sgemm calls on strided views (lda = 3D), so nothing is permuted;
+// each head's softmax (and its backward) runs between that head's products while its scores are in
+// cache.
 
 /// Per-head products run concurrently on the engine's workers, so inside `forEachHead` OpenBLAS is
 /// set to one thread and each head's product is one whole call. (Before, OpenBLAS kept its threads
@@ -44,32 +43,15 @@ func attentionForward(y: UnsafeMutablePointer<Float>, probs: UnsafeMutablePointe
                       qkv: UnsafePointer<Float>, _ s: AttentionShape) {
     let T = s.tokens, D = s.dim, hd = s.headDim
     let qkvP = SendablePointer(qkv), probsP = SendablePointer(probs), yP = SendablePointer(y)
-    if Engine.fusedAttentionSoftmax {
-        // One pass per head: its T×T scores (264 KB at T = 257) stay in cache from the product
-        // through the softmax to the product with V, instead of going out to memory between phases.
-        Profile.measure(.attentionGEMM) {
-            forEachHead(s) { b, h in
-                let q = qkvP.p + b * T * 3 * D + h * hd, p = probsP.p + (b * s.heads + h) * T * T
-                sgemmSingleThreaded(false, T, T, hd, alpha: s.scale, q, 3 * D, true, q + D, 3 * D, p, T)
-                for r in 0..<T { softmaxRow(p + r * T, T) }
-                sgemmSingleThreaded(false, T, hd, T, p, T, false, q + 2 * D, 3 * D, yP.p + b * T * D + h * hd, D)
-            }
-        }
-        return
-    }
+    // One pass per head: its T×T scores (264 KB at T = 257) stay in cache from the product through
+    // the softmax to the product with V. (A separate softmax pass over every head's scores, 12.7 MB at
+    // batch 8, measured about 3% slower per training step at 224 px.)
     Profile.measure(.attentionGEMM) {
         forEachHead(s) { b, h in
-            let q = qkvP.p + b * T * 3 * D + h * hd
-            sgemmSingleThreaded(false, T, T, hd, alpha: s.scale, q, 3 * D, true, q + D, 3 * D,
-                                probsP.p + (b * s.heads + h) * T * T, T)
-        }
-    }
-    Profile.measure(.softmax) { softmaxRows(probs, rows: s.batch * s.heads * T, n: T) }
-    Profile.measure(.attentionGEMM) {
-        forEachHead(s) { b, h in
-            let v = qkvP.p + b * T * 3 * D + 2 * D + h * hd
-            sgemmSingleThreaded(false, T, hd, T, probsP.p + (b * s.heads + h) * T * T, T, false, v, 3 * D,
-                                yP.p + b * T * D + h * hd, D)
+            let q = qkvP.p + b * T * 3 * D + h * hd, p = probsP.p + (b * s.heads + h) * T * T
+            sgemmSingleThreaded(false, T, T, hd, alpha: s.scale, q, 3 * D, true, q + D, 3 * D, p, T)
+            for r in 0..<T { softmaxRow(p + r * T, T) }
+            sgemmSingleThreaded(false, T, hd, T, p, T, false, q + 2 * D, 3 * D, yP.p + b * T * D + h * hd, D)
         }
     }
 }
@@ -81,40 +63,21 @@ func attentionBackward(dqkv: UnsafeMutablePointer<Float>, scratch: UnsafeMutable
     let T = s.tokens, D = s.dim, hd = s.headDim
     let qkvP = SendablePointer(qkv), probsP = SendablePointer(probs), dyP = SendablePointer(dy)
     let dqkvP = SendablePointer(dqkv), scratchP = SendablePointer(scratch)
-    if Engine.fusedAttentionSoftmax {
-        Profile.measure(.attentionGEMM) {
-            forEachHead(s) { b, h in
-                let base = b * T * 3 * D + h * hd, p = probsP.p + (b * s.heads + h) * T * T
-                let g = dyP.p + b * T * D + h * hd, ds = scratchP.p + (b * s.heads + h) * T * T
-                sgemmSingleThreaded(false, T, T, hd, g, D, true, qkvP.p + base + 2 * D, 3 * D, ds, T)
-                sgemmSingleThreaded(true, T, hd, T, p, T, false, g, D, dqkvP.p + base + 2 * D, 3 * D)
-                for r in 0..<T { softmaxBackwardRow(ds + r * T, p + r * T, T) }
-                sgemmSingleThreaded(false, T, hd, T, alpha: s.scale, ds, T, false, qkvP.p + base + D, 3 * D, dqkvP.p + base, 3 * D)
-                sgemmSingleThreaded(true, T, hd, T, alpha: s.scale, ds, T, false, qkvP.p + base, 3 * D, dqkvP.p + base + D, 3 * D)
-            }
-        }
-        return
-    }
     Profile.measure(.attentionGEMM) {
         forEachHead(s) { b, h in
             let base = b * T * 3 * D + h * hd, p = probsP.p + (b * s.heads + h) * T * T
-            let g = dyP.p + b * T * D + h * hd
-            sgemmSingleThreaded(false, T, T, hd, g, D, true, qkvP.p + base + 2 * D, 3 * D,
-                                scratchP.p + (b * s.heads + h) * T * T, T)
+            let g = dyP.p + b * T * D + h * hd, ds = scratchP.p + (b * s.heads + h) * T * T
+            sgemmSingleThreaded(false, T, T, hd, g, D, true, qkvP.p + base + 2 * D, 3 * D, ds, T)
             sgemmSingleThreaded(true, T, hd, T, p, T, false, g, D, dqkvP.p + base + 2 * D, 3 * D)
-        }
-    }
-    Profile.measure(.softmax) { softmaxBackwardRows(scratch, probs, rows: s.batch * s.heads * T, n: T) }
-    Profile.measure(.attentionGEMM) {
-        forEachHead(s) { b, h in
-            let base = b * T * 3 * D + h * hd, ds = scratchP.p + (b * s.heads + h) * T * T
+            for r in 0..<T { softmaxBackwardRow(ds + r * T, p + r * T, T) }
             sgemmSingleThreaded(false, T, hd, T, alpha: s.scale, ds, T, false, qkvP.p + base + D, 3 * D, dqkvP.p + base, 3 * D)
             sgemmSingleThreaded(true, T, hd, T, alpha: s.scale, ds, T, false, qkvP.p + base, 3 * D, dqkvP.p + base + D, 3 * D)
         }
     }
 }
 
-/// Row softmax in place over `rows` rows of length n.
+/// Row softmax in place over `rows` rows of length n (the class-token-only path; full attention
+/// calls `softmaxRow` per head).
 func softmaxRows(_ x: UnsafeMutablePointer<Float>, rows: Int, n: Int) {
     let xp = SendablePointer(x)
     parallelChunks(rows, minPerChunk: 16) { lo, hi in

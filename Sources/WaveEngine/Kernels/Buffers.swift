@@ -47,9 +47,6 @@ public enum Engine {
     /// each single-threaded on half the workers, instead of one after the other on OpenBLAS's
     /// threads (Linear.swift; scripts/bench-engine.sh measures both).
     nonisolated(unsafe) public static var concurrentBackwardProducts = true
-    /// Attention's softmax (and its backward) runs per head between that head's products, while the
-    /// scores are in cache, instead of as its own pass over every head (Attention.swift).
-    nonisolated(unsafe) public static var fusedAttentionSoftmax = true
 
     /// Fixes OpenBLAS threads and the engine's own worker count once per process
     /// (INPUTS.md: switching OpenBLAS threads per call costs more than it saves).

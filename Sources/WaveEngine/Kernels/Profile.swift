@@ -11,7 +11,7 @@ public enum Profile {
             case .linearForward: return "linear fwd (sgemm)"
             case .linearBackward: return "linear bwd (sgemm + bias sums)"
             case .attentionGEMM: return "attention sgemm+softmax"
-            case .softmax: return "softmax (unfused)"
+            case .softmax: return "softmax (class-token path)"
             case .layerNorm: return "layernorm fwd+bwd"
             case .gelu: return "gelu fwd+bwd"
             case .residual: return "residual / layerscale"
