@@ -24,9 +24,9 @@ func sgemmSingleThreaded(_ transA: Bool, _ m: Int, _ n: Int, _ k: Int, alpha: Fl
 func forEachHead(_ s: AttentionShape, _ body: @Sendable (Int, Int) -> Void) {
     let pairs = s.batch * s.heads, heads = s.heads
     if Engine.parallelAttentionHeads && Engine.workers > 1 && pairs > 1 {
-        BLASThreads.set(1)
-        parallelChunks(pairs) { lo, hi in for i in lo..<hi { body(i / heads, i % heads) } }
-        BLASThreads.set(Engine.workers)
+        BLASThreads.singleThreaded {
+            parallelChunks(pairs) { lo, hi in for i in lo..<hi { body(i / heads, i % heads) } }
+        }
     } else {
         for i in 0..<pairs { body(i / heads, i % heads) }
     }

@@ -30,17 +30,17 @@ func linearBackward(dinp: UnsafeMutablePointer<Float>?, dweight: UnsafeMutablePo
         let k = Engine.workers / 2
         let di = SendablePointer(dinp), dw = SendablePointer(dweight), dp = SendablePointer(dout)
         let ip = SendablePointer(inp), wp = SendablePointer(weight)
-        BLASThreads.set(1)
-        DispatchQueue.concurrentPerform(iterations: 2 * k) { t in
-            if t < k {
-                let r0 = rows * t / k, r1 = rows * (t + 1) / k
-                sgemm(false, false, r1 - r0, inF, outF, dp.p + r0 * outF, outF, wp.p, inF, beta: accumulate ? 1 : 0, di.p + r0 * inF, inF)
-            } else {
-                let o0 = outF * (t - k) / k, o1 = outF * (t - k + 1) / k
-                sgemm(true, false, o1 - o0, inF, rows, dp.p + o0, outF, ip.p, inF, beta: 1, dw.p + o0 * inF, inF)
+        BLASThreads.singleThreaded {
+            DispatchQueue.concurrentPerform(iterations: 2 * k) { t in
+                if t < k {
+                    let r0 = rows * t / k, r1 = rows * (t + 1) / k
+                    sgemm(false, false, r1 - r0, inF, outF, dp.p + r0 * outF, outF, wp.p, inF, beta: accumulate ? 1 : 0, di.p + r0 * inF, inF)
+                } else {
+                    let o0 = outF * (t - k) / k, o1 = outF * (t - k + 1) / k
+                    sgemm(true, false, o1 - o0, inF, rows, dp.p + o0, outF, ip.p, inF, beta: 1, dw.p + o0 * inF, inF)
+                }
             }
         }
-        BLASThreads.set(Engine.workers)
     } else {
         if let dinp {
             sgemm(false, false, rows, inF, outF, dout, outF, weight, inF, beta: accumulate ? 1 : 0, dinp, inF)
