@@ -47,6 +47,9 @@ public enum Engine {
     /// each single-threaded on half the workers, instead of one after the other on OpenBLAS's
     /// threads (Linear.swift; scripts/bench-engine.sh measures both).
     nonisolated(unsafe) public static var concurrentBackwardProducts = true
+    /// Inference forwards split the batch across the workers (`BatchSplit`) instead of splitting
+    /// every kernel's work (scripts/bench-engine.sh measures both).
+    nonisolated(unsafe) public static var splitInferenceBatches = true
 
     /// Fixes OpenBLAS threads and the engine's own worker count once per process
     /// (INPUTS.md: switching OpenBLAS threads per call costs more than it saves).
@@ -64,10 +67,11 @@ public enum Engine {
 func reductionParts(rows: Int, minRows: Int) -> Int { min(16, max(1, rows / minRows)) }
 
 /// Runs `body(chunkStart, chunkEnd)` over `0..<n` split into at most `Engine.workers` contiguous
-/// chunks; inline when the work is too small to be worth a thread hop.
+/// chunks; inline when the work is too small to be worth a thread hop, or inside a batch shard
+/// (`BatchSplit`: the shards already occupy every worker).
 @inline(__always)
 func parallelChunks(_ n: Int, minPerChunk: Int = 1, _ body: @Sendable (Int, Int) -> Void) {
-    let chunks = min(Engine.workers, max(1, n / max(minPerChunk, 1)))
+    let chunks = BatchSplit.shard != nil ? 1 : min(Engine.workers, max(1, n / max(minPerChunk, 1)))
     if chunks <= 1 { body(0, n); return }
     DispatchQueue.concurrentPerform(iterations: chunks) { c in
         let lo = n * c / chunks, hi = n * (c + 1) / chunks

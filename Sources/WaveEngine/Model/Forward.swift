@@ -11,16 +11,29 @@ import WaveTensor
 
 extension ViTModel {
     public func forward(images: UnsafePointer<Float>, _ a: ViTActivations, classTokenOnly: Bool = false) {
-        let c = config, B = a.batch, T = a.T, P = a.P, D = a.D, M = a.M, F = a.F
         a.classTokenOnly = classTokenOnly
+        let shards = a.inference ? BatchSplit.shards(batch: a.batch) : 1
+        if shards <= 1 { return forward(images: images, a, a.batch, 0..<a.batch) }
+        let img = SendablePointer(images)
+        BatchSplit.run(batch: a.batch, shards: shards) { _, range in self.forward(images: UnsafePointer(img.p), a, a.batch, range) }
+    }
+
+    /// The forward for images `range` of the batch, on the matching rows of every (batch-major)
+    /// activation buffer: the whole batch in training, one shard of it in a batch-split inference.
+    private func forward(images: UnsafePointer<Float>, _ a: ViTActivations, _ fullBatch: Int, _ range: Range<Int>) {
+        let c = config, B = range.count, T = a.T, P = a.P, D = a.D, M = a.M, F = a.F
+        let classTokenOnly = a.classTokenOnly
         let w = params.pointer
+        // This shard's rows of a [fullBatch, …] buffer.
+        func rows(_ buf: FloatBuffer) -> UnsafeMutablePointer<Float> { buf.pointer + buf.count / fullBatch * range.lowerBound }
         Profile.measure(.stem) {
-        unfoldPatches(images, into: a.patches.pointer, batch: B)
+        let S = c.imageSize
+        unfoldPatches(images + range.lowerBound * c.inChannels * S * S, into: rows(a.patches), batch: B)
 
         // Stem: one product over every image's patches, then each image's rows placed after its
         // class token (one large sgemm beats B small ones; the copy is cheap next to it).
-        let x0 = a.residual[0].pointer, pe = a.patchOut.pointer
-        linearForward(pe, a.patches.pointer, w + off.pew, w + off.peb, rows: B * P, inF: F, outF: D)
+        let x0 = rows(a.blockInput(0)), pe = rows(a.patchOut)
+        linearForward(pe, rows(a.patches), w + off.pew, w + off.peb, rows: B * P, inF: F, outF: D)
         for b in 0..<B {
             let xb = x0 + b * T * D
             xb.update(from: w + off.cls, count: D)
@@ -29,42 +42,49 @@ extension ViTModel {
         for b in 0..<B { addInPlace(x0 + b * T * D, w + off.pos, T * D) }
         }
 
-        let rows = B * T
+        let n0 = B * T
         let shape = AttentionShape(batch: B, tokens: T, dim: D, heads: c.numHeads)
         for (l, o) in off.blocks.enumerated() {
-            let L = a.layers[l], x = a.residual[l].pointer
+            let L = a.layer(l), x = rows(a.blockInput(l))
             let compact = classTokenOnly && l == c.depth - 1
-            Profile.measure(.layerNorm) { layerNormForward(L.ln1.pointer, mean: L.ln1Mean.pointer, rstd: L.ln1Rstd.pointer, x,
-                             weight: w + o.ln1w, bias: w + o.ln1b, rows: rows, d: D, eps: c.normEps) }
-            Profile.measure(.linearForward) { linearForward(L.qkv.pointer, L.ln1.pointer, w + o.qkvw, o.qkvb.map { w + $0 }, rows: rows, inF: D, outF: 3 * D) }
+            let ln1 = rows(L.ln1), qkv = rows(L.qkv), attnY = rows(L.attnY), proj = rows(L.proj), mid = rows(L.mid)
+            let ln2 = rows(L.ln2), fc1 = rows(L.fc1), gelu = rows(L.gelu), fc2 = rows(L.fc2)
+            Profile.measure(.layerNorm) { layerNormForward(ln1, mean: rows(L.ln1Mean), rstd: rows(L.ln1Rstd), x,
+                             weight: w + o.ln1w, bias: w + o.ln1b, rows: n0, d: D, eps: c.normEps) }
+            Profile.measure(.linearForward) { linearForward(qkv, ln1, w + o.qkvw, o.qkvb.map { w + $0 }, rows: n0, inF: D, outF: 3 * D) }
             // From here on the compact last block works on B class rows instead of B·T.
-            var n = rows, xin = UnsafePointer(x)
+            var n = n0, xin = UnsafePointer(x)
             if compact {
-                attentionForwardClassOnly(y: L.attnY.pointer, probs: L.probs.pointer, qkv: L.qkv.pointer, shape)
-                for b in 0..<B { (a.classRows.pointer + b * D).update(from: x + b * T * D, count: D) }
-                n = B; xin = UnsafePointer(a.classRows.pointer)
+                attentionForwardClassOnly(y: attnY, probs: rows(L.probs), qkv: qkv, shape)
+                let cls = rows(a.classRows)
+                for b in 0..<B { (cls + b * D).update(from: x + b * T * D, count: D) }
+                n = B; xin = UnsafePointer(cls)
             } else {
-                attentionForward(y: L.attnY.pointer, probs: L.probs.pointer, qkv: L.qkv.pointer, shape)
+                attentionForward(y: attnY, probs: rows(L.probs), qkv: qkv, shape)
             }
-            Profile.measure(.linearForward) { linearForward(L.proj.pointer, L.attnY.pointer, w + o.projw, w + o.projb, rows: n, inF: D, outF: D) }
-            Profile.measure(.residual) { residualAdd(L.mid.pointer, xin, L.proj.pointer, gamma: o.ls1.map { w + $0 }, rows: n, d: D) }
-            Profile.measure(.layerNorm) { layerNormForward(L.ln2.pointer, mean: L.ln2Mean.pointer, rstd: L.ln2Rstd.pointer, L.mid.pointer,
+            Profile.measure(.linearForward) { linearForward(proj, attnY, w + o.projw, w + o.projb, rows: n, inF: D, outF: D) }
+            Profile.measure(.residual) { residualAdd(mid, xin, proj, gamma: o.ls1.map { w + $0 }, rows: n, d: D) }
+            Profile.measure(.layerNorm) { layerNormForward(ln2, mean: rows(L.ln2Mean), rstd: rows(L.ln2Rstd), mid,
                              weight: w + o.ln2w, bias: w + o.ln2b, rows: n, d: D, eps: c.normEps) }
-            Profile.measure(.linearForward) { linearForward(L.fc1.pointer, L.ln2.pointer, w + o.fc1w, w + o.fc1b, rows: n, inF: D, outF: M) }
-            Profile.measure(.gelu) { geluForward(L.gelu.pointer, deriv: a.inference ? nil : L.geluGrad.pointer, L.fc1.pointer, n: n * M, tanhApprox: c.geluTanh) }
-            Profile.measure(.linearForward) { linearForward(L.fc2.pointer, L.gelu.pointer, w + o.fc2w, w + o.fc2b, rows: n, inF: M, outF: D) }
-            Profile.measure(.residual) { residualAdd(a.residual[l + 1].pointer, L.mid.pointer, L.fc2.pointer, gamma: o.ls2.map { w + $0 },
+            Profile.measure(.linearForward) { linearForward(fc1, ln2, w + o.fc1w, w + o.fc1b, rows: n, inF: D, outF: M) }
+            Profile.measure(.gelu) { geluForward(gelu, deriv: a.inference ? nil : rows(L.geluGrad), fc1, n: n * M, tanhApprox: c.geluTanh) }
+            Profile.measure(.linearForward) { linearForward(fc2, gelu, w + o.fc2w, w + o.fc2b, rows: n, inF: M, outF: D) }
+            Profile.measure(.residual) { residualAdd(rows(a.blockInput(l + 1)), mid, fc2, gamma: o.ls2.map { w + $0 },
                         rows: n, d: D) }
         }
-        let outRows = classTokenOnly ? B : rows
-        Profile.measure(.layerNorm) { layerNormForward(a.tokens.pointer, mean: a.lnfMean.pointer, rstd: a.lnfRstd.pointer,
-                         a.residual[c.depth].pointer, weight: w + off.normw, bias: w + off.normb,
+        // After a class-token-only forward, `tokens` (and the final norm's statistics) hold one
+        // row per image, so this shard's part starts at its first image, not its first token.
+        let outRows = classTokenOnly ? B : n0
+        let tokens = classTokenOnly ? a.tokens.pointer + range.lowerBound * D : rows(a.tokens)
+        let lnfFirst = classTokenOnly ? range.lowerBound : range.lowerBound * T
+        Profile.measure(.layerNorm) { layerNormForward(tokens, mean: a.lnfMean.pointer + lnfFirst, rstd: a.lnfRstd.pointer + lnfFirst,
+                         rows(a.blockInput(c.depth)), weight: w + off.normw, bias: w + off.normb,
                          rows: outRows, d: D, eps: c.normEps) }
         if let hw = off.headw, let hb = off.headb { Profile.measure(.head) {
-            let K = a.K, lg = a.logits.pointer
+            let K = a.K, lg = rows(a.logits)
             for b in 0..<B { (lg + b * K).update(from: w + hb, count: K) }
             // Class tokens are every T-th row of `tokens` (a strided operand), or all of it when compact.
-            sgemm(false, true, B, K, D, a.tokens.pointer, a.tokenStride, w + hw, D, beta: 1, lg, K)
+            sgemm(false, true, B, K, D, tokens, a.tokenStride, w + hw, D, beta: 1, lg, K)
         } }
     }
 
