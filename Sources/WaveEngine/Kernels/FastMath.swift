@@ -5,26 +5,34 @@
 typealias V16 = SIMD16<Float>
 typealias I16 = SIMD16<Int32>
 
+/// a·b + c in one rounding. Swift never contracts `a * b + c` into a fused multiply-add by itself;
+/// `addingProduct` lowers to vfmadd on FMA targets (and to a correctly rounded fma elsewhere).
+/// Measured on vexp: 0.26 against 0.45 ns per element with separate multiplies and adds.
+/// (vexp and verfWithGaussian are `@_transparent`: with `@inline(__always)` the compiler still
+/// called vexp out of line from erf, spilling every register: erf took 1.3 instead of 0.8 ns.)
+@inline(__always)
+func fma16(_ a: V16, _ b: V16, _ c: V16) -> V16 { c.addingProduct(a, b) }
+
 /// exp(x) for x in [-87, 88] (inputs outside are clamped, so exp(-1000) gives ~1.6e-38, not 0).
 /// Cody–Waite range reduction x = n·ln2 + r, |r| ≤ ln2/2, then the degree-7 Taylor polynomial of
 /// e^r (truncation error r⁸/8! < 6e-9) and 2ⁿ built in the exponent bits. Measured relative
 /// error against Double exp: < 2.5e-7 (see FastMathTests).
-@inline(__always)
+@_transparent
 func vexp(_ x: V16) -> V16 {
     let xc = vmax(vmin(x, V16(repeating: 88)), V16(repeating: -87))
     // Adding 1.5·2²³ rounds to an integer and leaves it in the low mantissa bits.
     let magic = V16(repeating: 12_582_912)
-    let t = xc * 1.442_695_04 + magic
+    let t = fma16(xc, V16(repeating: 1.442_695_04), magic)
     let n = t - magic
-    let r = (xc - n * 0.693_145_751_953_125) - n * 1.428_606_765_330_187e-6
+    let r = fma16(n, V16(repeating: -1.428_606_765_330_187e-6), fma16(n, V16(repeating: -0.693_145_751_953_125), xc))
     var p = V16(repeating: 1.0 / 5040)
-    p = p * r + 1.0 / 720
-    p = p * r + 1.0 / 120
-    p = p * r + 1.0 / 24
-    p = p * r + 1.0 / 6
-    p = p * r + 0.5
-    p = p * r + 1
-    p = p * r + 1
+    p = fma16(p, r, V16(repeating: 1.0 / 720))
+    p = fma16(p, r, V16(repeating: 1.0 / 120))
+    p = fma16(p, r, V16(repeating: 1.0 / 24))
+    p = fma16(p, r, V16(repeating: 1.0 / 6))
+    p = fma16(p, r, V16(repeating: 0.5))
+    p = fma16(p, r, V16(repeating: 1))
+    p = fma16(p, r, V16(repeating: 1))
     let tb = unsafeBitCast(t, to: I16.self)
     let scale = unsafeBitCast((tb &- (0x4B40_0000 - 127)) &<< 23, to: V16.self)
     return p * scale
@@ -39,20 +47,20 @@ func verf(_ x: V16) -> V16 { verfWithGaussian(x).erf }
 /// erf(x) and e^{−min(x², 16)} from one vexp: the GELU derivative needs the Gaussian e^{−x²/2}
 /// at x/√2 too. Past |x| = 4 the Gaussian is clamped at e^{−16} ≈ 1.1e-7 (an absolute error that
 /// small is harmless where it is used).
-@inline(__always)
+@_transparent
 func verfWithGaussian(_ x: V16) -> (erf: V16, gauss: V16) {
     let a = vmin(vmax(x, -x), V16(repeating: 4))
-    let t = 1 / (1 + 0.5 * a)
+    let t = 1 / fma16(a, V16(repeating: 0.5), V16(repeating: 1))
     var r = V16(repeating: 0.029_475_838)
-    r = r * t - 0.056_787_476
-    r = r * t - 0.255_956_26
-    r = r * t + 0.795_927_64
-    r = r * t - 0.244_392_10
-    r = r * t + 0.493_291_88
-    r = r * t + 0.233_817_28
-    r = r * t + 0.004_623_236_1
+    r = fma16(r, t, V16(repeating: -0.056_787_476))
+    r = fma16(r, t, V16(repeating: -0.255_956_26))
+    r = fma16(r, t, V16(repeating: 0.795_927_64))
+    r = fma16(r, t, V16(repeating: -0.244_392_10))
+    r = fma16(r, t, V16(repeating: 0.493_291_88))
+    r = fma16(r, t, V16(repeating: 0.233_817_28))
+    r = fma16(r, t, V16(repeating: 0.004_623_236_1))
     let g = vexp(-(a * a))
-    let e = 1 - g * r
+    let e = fma16(-g, r, V16(repeating: 1))
     return (e.replacing(with: -e, where: x .< 0), g)
 }
 
