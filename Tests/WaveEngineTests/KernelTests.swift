@@ -26,6 +26,26 @@ import Testing
         #expect(scaledError(dbF, dbS) < 1e-6)
     }
 
+    /// Training is bit-identical at any thread count (TrainerTests) only if the backward's two
+    /// products, run concurrently above 2^20 multiply-adds at 2 and 3 workers, give exactly what
+    /// they give one after the other on OpenBLAS's threads (1 or 4 workers).
+    @Test func concurrentBackwardProductsAreBitIdenticalToSerialOnes() {
+        let rows = 301, inF = 67, outF = 61
+        #expect(rows * inF * outF >= 1 << 20)
+        let x = randomFloats(rows * inF, seed: 1), w = randomFloats(outF * inF, seed: 2), g = randomFloats(rows * outF, seed: 4)
+        func backward(threads: Int, concurrent: Bool = true) -> [Float] {
+            Engine.configure(threads: threads)
+            Engine.concurrentBackwardProducts = concurrent
+            defer { Engine.concurrentBackwardProducts = true; Engine.configure(threads: 2) }
+            var dx = [Float](repeating: 0, count: rows * inF), dw = [Float](repeating: 0.5, count: outF * inF)
+            linearBackward(dinp: &dx, dweight: &dw, dbias: nil, dout: g, inp: x, weight: w, rows: rows, inF: inF, outF: outF)
+            return dx + dw
+        }
+        let serial = backward(threads: 1)
+        for threads in [2, 3, 4] { #expect(backward(threads: threads) == serial, "\(threads) threads") }
+        #expect(backward(threads: 2, concurrent: false) == serial)
+    }
+
     @Test(arguments: [16, 24, 5])
     func layerNormMatchesNaive(d: Int) {
         let rows = 70

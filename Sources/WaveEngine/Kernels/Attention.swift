@@ -23,7 +23,7 @@ func sgemmSingleThreaded(_ transA: Bool, _ m: Int, _ n: Int, _ k: Int, alpha: Fl
 @inline(__always)
 func forEachHead(_ s: AttentionShape, _ body: @Sendable (Int, Int) -> Void) {
     let pairs = s.batch * s.heads, heads = s.heads
-    if Engine.parallelAttentionHeads && Engine.workers > 1 && pairs > 1 && BatchSplit.shard == nil {
+    if Engine.parallelAttentionHeads && Engine.workers > 1 && pairs > 1 && BatchSplit.worker == nil {
         BLASThreads.singleThreaded {
             parallelChunks(pairs) { lo, hi in for i in lo..<hi { body(i / heads, i % heads) } }
         }

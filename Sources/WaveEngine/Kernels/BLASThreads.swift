@@ -9,7 +9,7 @@ enum BLASThreads {
     /// single-threaded already and must stay so while the other shards run.
     @inline(__always)
     static func singleThreaded(_ body: () -> Void) {
-        if BatchSplit.shard != nil { return body() }
+        if BatchSplit.worker != nil { return body() }
         set(1)
         body()
         set(Engine.workers)

@@ -5,41 +5,54 @@ import Darwin
 #endif
 import Dispatch
 
-/// Inference splits a batch across the engine's workers: each worker runs the whole forward for its
-/// share of the images, single-threaded, with no synchronization until the end. Measured on the
-/// DINOv2 forward (2 threads, batch 8): about 15% faster than every kernel splitting its own work
-/// (OpenBLAS's threads inside each product, `parallelChunks` in the elementwise kernels), which
-/// synchronizes a few hundred times per forward and runs the products at smaller per-thread sizes.
+/// Inference splits a batch into shards of a few images, and the engine's workers take the shards:
+/// each runs the whole forward for its images, single-threaded, with no synchronization until the
+/// end. Measured on the DINOv2 forward (2 threads, batch 8): about 15% faster than every kernel
+/// splitting its own work (OpenBLAS's threads inside each product, `parallelChunks` in the
+/// elementwise kernels), which synchronizes a few hundred times per forward.
 /// Training keeps the per-kernel split: its gradients would need a reduction across the shards.
+///
+/// A shard's size is fixed by the model (about `rowsPerShard` token rows), never by the thread
+/// count: OpenBLAS may compute a row differently by its place in a call (edge kernels), so fixed
+/// shards make an image's outputs the same at any thread count (`InferenceTests`).
 ///
 /// Inside a shard, `parallelChunks` and `forEachHead` run inline and OpenBLAS stays at one thread;
 /// the shard's index is thread-local, so other engine users in the process are not affected.
 enum BatchSplit {
+    /// Token rows per shard: DINOv2 at 224 px (257 tokens) gets four images per shard, a 32-px
+    /// ViT (65 tokens) sixteen. Measured on the DINOv2 forward, batch 8, 2 threads: 14.8 img/s
+    /// with four images per shard, 14.1 with two, 14.1 with one (products of 257 rows pack the
+    /// weights four times as often).
+    static let rowsPerShard = 1024
+
     private static let key: pthread_key_t = {
         var k = pthread_key_t()
         precondition(pthread_key_create(&k, nil) == 0, "pthread_key_create")
         return k
     }()
 
-    /// The running shard's index on this thread, nil outside a split.
-    static var shard: Int? {
+    /// The running worker's index on this thread, nil outside a split.
+    static var worker: Int? {
         guard let raw = pthread_getspecific(key) else { return nil }
         return Int(bitPattern: raw) - 1
     }
 
-    /// How many shards a batch of `batch` images is split into: one per worker, at most one per image.
-    static func shards(batch: Int) -> Int {
-        Engine.splitInferenceBatches && shard == nil ? min(Engine.workers, batch) : 1
-    }
+    /// Images per shard for images of `tokens` tokens.
+    static func imagesPerShard(tokens: Int) -> Int { max(1, (rowsPerShard + tokens - 1) / tokens) }
 
-    /// Runs body(shard, imageRange) for `shards` contiguous ranges of 0..<batch concurrently, each
-    /// on its own thread with OpenBLAS single-threaded.
-    static func run(batch: Int, shards: Int, _ body: @Sendable (Int, Range<Int>) -> Void) {
+    /// Runs body(imageRange) for consecutive shards of `imagesPerShard` images covering 0..<batch,
+    /// spread over the engine's workers (contiguous runs of shards, one run per worker), each worker
+    /// with OpenBLAS single-threaded. Inside another split, the shards run one after another.
+    static func run(batch: Int, imagesPerShard: Int, _ body: @Sendable (Range<Int>) -> Void) {
+        let shards = (batch + imagesPerShard - 1) / imagesPerShard
+        @Sendable func range(_ s: Int) -> Range<Int> { s * imagesPerShard ..< min(batch, (s + 1) * imagesPerShard) }
+        let workers = worker == nil ? min(Engine.workers, shards) : 1
+        if workers <= 1 { for s in 0..<shards { body(range(s)) }; return }
         BLASThreads.singleThreaded {
-            DispatchQueue.concurrentPerform(iterations: shards) { i in
-                pthread_setspecific(key, UnsafeRawPointer(bitPattern: i + 1))
+            DispatchQueue.concurrentPerform(iterations: workers) { w in
+                pthread_setspecific(key, UnsafeRawPointer(bitPattern: w + 1))
                 defer { pthread_setspecific(key, nil) }
-                body(i, batch * i / shards ..< batch * (i + 1) / shards)
+                for s in shards * w / workers ..< shards * (w + 1) / workers { body(range(s)) }
             }
         }
     }

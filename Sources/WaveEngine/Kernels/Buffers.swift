@@ -43,9 +43,9 @@ public enum Engine {
     /// Attention's per-head sgemm calls run on the engine's workers concurrently (true) or one
     /// after another, each using OpenBLAS's own threads (false). Set before training starts.
     nonisolated(unsafe) public static var parallelAttentionHeads = true
-    /// A linear layer's backward runs its two products (input and weight gradients) concurrently,
-    /// each single-threaded on half the workers, instead of one after the other on OpenBLAS's
-    /// threads (Linear.swift; scripts/bench-engine.sh measures both).
+    /// With 2 or 3 workers, a linear layer's backward runs its two products (input and weight
+    /// gradients) concurrently, each whole and single-threaded, instead of one after the other on
+    /// OpenBLAS's threads (Linear.swift; `wave-bench-engine --serial-backward-products` measures both).
     nonisolated(unsafe) public static var concurrentBackwardProducts = true
     /// Inference forwards split the batch across the workers (`BatchSplit`) instead of splitting
     /// every kernel's work (scripts/bench-engine.sh measures both).
@@ -71,7 +71,7 @@ func reductionParts(rows: Int, minRows: Int) -> Int { min(16, max(1, rows / minR
 /// (`BatchSplit`: the shards already occupy every worker).
 @inline(__always)
 func parallelChunks(_ n: Int, minPerChunk: Int = 1, _ body: @Sendable (Int, Int) -> Void) {
-    let chunks = BatchSplit.shard != nil ? 1 : min(Engine.workers, max(1, n / max(minPerChunk, 1)))
+    let chunks = BatchSplit.worker != nil ? 1 : min(Engine.workers, max(1, n / max(minPerChunk, 1)))
     if chunks <= 1 { body(0, n); return }
     DispatchQueue.concurrentPerform(iterations: chunks) { c in
         let lo = n * c / chunks, hi = n * (c + 1) / chunks

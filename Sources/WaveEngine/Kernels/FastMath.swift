@@ -5,13 +5,20 @@
 typealias V16 = SIMD16<Float>
 typealias I16 = SIMD16<Int32>
 
-/// a·b + c in one rounding. Swift never contracts `a * b + c` into a fused multiply-add by itself;
-/// `addingProduct` lowers to vfmadd on FMA targets (and to a correctly rounded fma elsewhere).
-/// Measured on vexp: 0.26 against 0.45 ns per element with separate multiplies and adds.
+/// a·b + c, in one rounding where the build targets FMA (WAVE_FMA, Package.swift). Swift never
+/// contracts `a * b + c` into a fused multiply-add by itself; `addingProduct` lowers to vfmadd there.
+/// Measured on vexp: 0.26 against 0.45 ns per element with separate multiplies and adds. Without an
+/// FMA target, `addingProduct` would be a libm fmaf call per lane (27 ns per exp), hence a·b + c.
 /// (vexp and verfWithGaussian are `@_transparent`: with `@inline(__always)` the compiler still
 /// called vexp out of line from erf, spilling every register: erf took 1.3 instead of 0.8 ns.)
 @inline(__always)
-func fma16(_ a: V16, _ b: V16, _ c: V16) -> V16 { c.addingProduct(a, b) }
+func fma16(_ a: V16, _ b: V16, _ c: V16) -> V16 {
+    #if WAVE_FMA
+    c.addingProduct(a, b)
+    #else
+    a * b + c
+    #endif
+}
 
 /// exp(x) for x in [-87, 88] (inputs outside are clamped, so exp(-1000) gives ~1.6e-38, not 0).
 /// Cody–Waite range reduction x = n·ln2 + r, |r| ≤ ln2/2, then the degree-7 Taylor polynomial of

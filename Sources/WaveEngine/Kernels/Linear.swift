@@ -23,21 +23,20 @@ func linearBackward(dinp: UnsafeMutablePointer<Float>?, dweight: UnsafeMutablePo
                     dbias: UnsafeMutablePointer<Float>?, dout: UnsafePointer<Float>,
                     inp: UnsafePointer<Float>, weight: UnsafePointer<Float>,
                     rows: Int, inF: Int, outF: Int, accumulate: Bool = false) {
-    if let dinp, Engine.concurrentBackwardProducts, Engine.workers >= 2, rows * inF * outF >= 1 << 20 {
-        // dinp and dW are independent products of equal size: each runs single-threaded on its own
-        // share of the cores (row blocks of dinp, row blocks of dW), instead of one after the other
-        // on OpenBLAS's pool, which splits every product and synchronizes inside it.
-        let k = Engine.workers / 2
+    if let dinp, Engine.concurrentBackwardProducts, Engine.workers == 2 || Engine.workers == 3, rows * inF * outF >= 1 << 20 {
+        // dinp and dW are independent products of equal size: each runs whole and single-threaded
+        // on its own core, instead of one after the other on OpenBLAS's pool, which splits every
+        // product and synchronizes inside it. Never cut into row blocks: OpenBLAS may compute a row
+        // differently by its place in a call (edge kernels), and training must not depend on the
+        // thread count (KernelTests). With 4+ workers OpenBLAS's own split takes over.
         let di = SendablePointer(dinp), dw = SendablePointer(dweight), dp = SendablePointer(dout)
         let ip = SendablePointer(inp), wp = SendablePointer(weight)
         BLASThreads.singleThreaded {
-            DispatchQueue.concurrentPerform(iterations: 2 * k) { t in
-                if t < k {
-                    let r0 = rows * t / k, r1 = rows * (t + 1) / k
-                    sgemm(false, false, r1 - r0, inF, outF, dp.p + r0 * outF, outF, wp.p, inF, beta: accumulate ? 1 : 0, di.p + r0 * inF, inF)
+            DispatchQueue.concurrentPerform(iterations: 2) { t in
+                if t == 0 {
+                    sgemm(false, false, rows, inF, outF, dp.p, outF, wp.p, inF, beta: accumulate ? 1 : 0, di.p, inF)
                 } else {
-                    let o0 = outF * (t - k) / k, o1 = outF * (t - k + 1) / k
-                    sgemm(true, false, o1 - o0, inF, rows, dp.p + o0, outF, ip.p, inF, beta: 1, dw.p + o0 * inF, inF)
+                    sgemm(true, false, outF, inF, rows, dp.p, outF, ip.p, inF, beta: 1, dw.p, inF)
                 }
             }
         }

@@ -2,8 +2,8 @@ import Dispatch
 
 /// Wall time per kernel kind, for the benchmark's breakdown. Off by default; when off, `measure`
 /// costs one branch. Not thread-safe: enable only around single-threaded driver code (the kernels'
-/// own worker threads are inside the measured spans). In a batch-split forward only shard 0
-/// records: the shards run side by side, so its spans stand for the whole forward's.
+/// own worker threads are inside the measured spans). In a batch-split forward only worker 0
+/// records: the workers run side by side, so its spans stand for the whole forward's.
 public enum Profile {
     public enum Kind: Int, CaseIterable, Sendable {
         case linearForward, linearBackward, attentionGEMM, softmax, layerNorm, gelu, residual, stem, head, loss, optimizer
@@ -29,7 +29,7 @@ public enum Profile {
 
     @inline(__always)
     public static func measure<T>(_ kind: Kind, _ body: () throws -> T) rethrows -> T {
-        guard enabled, (BatchSplit.shard ?? 0) == 0 else { return try body() }
+        guard enabled, (BatchSplit.worker ?? 0) == 0 else { return try body() }
         let t0 = DispatchTime.now().uptimeNanoseconds
         defer { nanos[kind.rawValue] &+= DispatchTime.now().uptimeNanoseconds - t0 }
         return try body()

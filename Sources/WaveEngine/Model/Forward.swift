@@ -11,11 +11,17 @@ import WaveTensor
 
 extension ViTModel {
     public func forward(images: UnsafePointer<Float>, _ a: ViTActivations, classTokenOnly: Bool = false) {
+        forward(images: images, a, classTokenOnly: classTokenOnly, imagesPerShard: BatchSplit.imagesPerShard(tokens: a.T))
+    }
+
+    /// `imagesPerShard` is the model's (`BatchSplit.imagesPerShard`) except in tests.
+    func forward(images: UnsafePointer<Float>, _ a: ViTActivations, classTokenOnly: Bool, imagesPerShard: Int) {
         a.classTokenOnly = classTokenOnly
-        let shards = a.inference ? BatchSplit.shards(batch: a.batch) : 1
-        if shards <= 1 { return forward(images: images, a, a.batch, 0..<a.batch) }
+        guard a.inference, Engine.splitInferenceBatches else { return forward(images: images, a, a.batch, 0..<a.batch) }
         let img = SendablePointer(images)
-        BatchSplit.run(batch: a.batch, shards: shards) { _, range in self.forward(images: UnsafePointer(img.p), a, a.batch, range) }
+        BatchSplit.run(batch: a.batch, imagesPerShard: imagesPerShard) { range in
+            self.forward(images: UnsafePointer(img.p), a, a.batch, range)
+        }
     }
 
     /// The forward for images `range` of the batch, on the matching rows of every (batch-major)
