@@ -51,8 +51,11 @@ import WaveFormats
     /// Workers take contiguous runs of shards; inside one, kernels run inline (nested splitting
     /// would oversubscribe the cores) and a nested split runs its shards in turn.
     @Test func workersTakeContiguousShardsAndDoNotSplitAgain() {
-        #expect(BatchSplit.imagesPerShard(tokens: 257) == 4)
-        #expect(BatchSplit.imagesPerShard(tokens: 65) == 16)
+        #expect(BatchSplit.imagesPerShard(tokens: 257, batch: 8) == 4)
+        #expect(BatchSplit.imagesPerShard(tokens: 257, batch: 9) == 3)
+        #expect(BatchSplit.imagesPerShard(tokens: 65, batch: 256) == 16)
+        #expect(BatchSplit.imagesPerShard(tokens: 17, batch: 64) == 32)
+        #expect(BatchSplit.imagesPerShard(tokens: 17, batch: 1) == 1)
         Engine.configure(threads: 2)
         let seen = ShardLog()
         BatchSplit.run(batch: 10, imagesPerShard: 3) { range in

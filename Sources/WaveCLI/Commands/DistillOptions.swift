@@ -38,10 +38,13 @@ struct DistillOptions: ParsableArguments {
     @Option(help: "Peak learning rate (AdamW, warmup then cosine).")
     var lr: Float = 5e-4
 
+    @Option(help: "Multiplies the templates' learning rate (0: distil only scalers, stem, norm and head).")
+    var templateLRScale: Float = 1
+
     @Option(help: "Seed for shuffling and depth draws.")
     var seed: UInt64 = 0
 
-    @Option(help: "Measure a linear probe of depth-4 and depth-12 builds every N steps (0: only at the end).")
+    @Option(help: "Measure a linear probe of depth-4 and depth-12 builds before the first step and every N steps (0: only at the end).")
     var probeEvery: Int = 0
 
     @Flag(help: "Continue from OUTPUT.ckpt, the checkpoint a killed run left (written every 25 steps).")
@@ -55,6 +58,7 @@ struct DistillOptions: ParsableArguments {
     func validate() throws {
         guard data != nil || !resume else { throw ValidationError("--resume needs --data") }
         guard epochs > 0 else { throw ValidationError("--epochs must be positive") }
+        guard templateLRScale >= 0, templateLRScale.isFinite else { throw ValidationError("--template-lr-scale must be 0 or more") }
         guard (0...1).contains(alpha) else { throw ValidationError("--alpha must be in [0, 1]") }
         let list = depthList
         guard !list.isEmpty, list.allSatisfy({ $0 > 0 }), list.count == depths.split(separator: ",").count else {
@@ -75,7 +79,7 @@ struct DistillOptions: ParsableArguments {
         s.batch = batch
         s.steps = max(1, Int((epochs * Double(train.count) / Double(batch)).rounded()))
         s.warmup = max(1, s.steps / 20)
-        s.lr = lr; s.alpha = alpha; s.kd = kd; s.tau = tau; s.imageSize = imageSize; s.depths = depthList
+        s.lr = lr; s.templateLRScale = templateLRScale; s.alpha = alpha; s.kd = kd; s.tau = tau; s.imageSize = imageSize; s.depths = depthList
         s.seed = seed; s.probeEvery = probeEvery; s.quiet = quiet
         s.probeDepths = [min(4, config.depth), config.depth]
         if kd == .logit && config.numClasses != train.classes {

@@ -19,10 +19,10 @@ import Dispatch
 /// Inside a shard, `parallelChunks` and `forEachHead` run inline and OpenBLAS stays at one thread;
 /// the shard's index is thread-local, so other engine users in the process are not affected.
 enum BatchSplit {
-    /// Token rows per shard: DINOv2 at 224 px (257 tokens) gets four images per shard, a 32-px
-    /// ViT (65 tokens) sixteen. Measured on the DINOv2 forward, batch 8, 2 threads: 14.8 img/s
-    /// with four images per shard, 14.1 with two, 14.1 with one (products of 257 rows pack the
-    /// weights four times as often).
+    /// Token rows per shard at most (rounded up to whole images): DINOv2 at 224 px (257 tokens) gets four images per shard, a
+    /// 32-px ViT (65 tokens) sixteen. Measured on the DINOv2 forward, batch 8, 2 threads: 14.8
+    /// img/s with four images per shard, 14.1 with two, 14.1 with one (products of 257 rows pack
+    /// the weights four times as often).
     static let rowsPerShard = 1024
 
     private static let key: pthread_key_t = {
@@ -37,8 +37,15 @@ enum BatchSplit {
         return Int(bitPattern: raw) - 1
     }
 
-    /// Images per shard for images of `tokens` tokens.
-    static func imagesPerShard(tokens: Int) -> Int { max(1, (rowsPerShard + tokens - 1) / tokens) }
+    /// Images per shard for a batch of `batch` images of `tokens` tokens: at most `rowsPerShard`
+    /// rows, at least two shards (so that two workers share even a small batch), and shards of
+    /// equal size but the last (64 images of 17 tokens: two shards of 32, not 61 and 3). A
+    /// function of the batch and the model only, never of the thread count.
+    static func imagesPerShard(tokens: Int, batch: Int) -> Int {
+        let most = max(1, (rowsPerShard + tokens - 1) / tokens)
+        let shards = max((batch + most - 1) / most, min(batch, 2))
+        return max(1, (batch + shards - 1) / shards)
+    }
 
     /// Runs body(imageRange) for consecutive shards of `imagesPerShard` images covering 0..<batch,
     /// spread over the engine's workers (contiguous runs of shards, one run per worker), each worker

@@ -11,7 +11,7 @@ import WaveTensor
 
 extension ViTModel {
     public func forward(images: UnsafePointer<Float>, _ a: ViTActivations, classTokenOnly: Bool = false) {
-        forward(images: images, a, classTokenOnly: classTokenOnly, imagesPerShard: BatchSplit.imagesPerShard(tokens: a.T))
+        forward(images: images, a, classTokenOnly: classTokenOnly, imagesPerShard: BatchSplit.imagesPerShard(tokens: a.T, batch: a.batch))
     }
 
     /// `imagesPerShard` is the model's (`BatchSplit.imagesPerShard`) except in tests.

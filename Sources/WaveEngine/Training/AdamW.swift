@@ -20,15 +20,18 @@ public final class AdamW: @unchecked Sendable {
     public let config: AdamWConfig
     public private(set) var step = 0
     let m: FloatBuffer, v: FloatBuffer
-    /// (offset, count, decayed) per parameter tensor.
-    let groups: [(Int, Int, Bool)]
+    /// (offset, count, decayed, learning-rate multiplier) per parameter tensor.
+    let groups: [(Int, Int, Bool, Float)]
 
+    /// `lrScale` multiplies the learning rate of a tensor (and so its decoupled decay), as a
+    /// PyTorch param group with its own lr would; 0 freezes it.
     public init(layout: ParameterLayout, config: AdamWConfig = AdamWConfig(),
-                decays: (ParameterLayout.Entry) -> Bool = AdamW.timmDecays) {
+                decays: (ParameterLayout.Entry) -> Bool = AdamW.timmDecays,
+                lrScale: (ParameterLayout.Entry) -> Float = { _ in 1 }) {
         self.config = config
         m = FloatBuffer(count: layout.count)
         v = FloatBuffer(count: layout.count)
-        groups = layout.entries.map { ($0.offset, $0.count, decays($0)) }
+        groups = layout.entries.map { ($0.offset, $0.count, decays($0), lrScale($0)) }
     }
 
     /// timm: decay matrices and conv kernels only.
@@ -59,8 +62,9 @@ public final class AdamW: @unchecked Sendable {
         let groups = self.groups
         parallelChunks(groups.count) { lo, hi in
             for gi in lo..<hi {
-                let (o, n, decay) = groups[gi]
-                let shrink: Float = decay ? 1 - lr * c.weightDecay : 1
+                let (o, n, decay, scale) = groups[gi]
+                let shrink: Float = decay ? 1 - scale * lr * c.weightDecay : 1
+                let stepSize = scale * stepSize
                 let p = pp.p + o, g = gp.p + o, mm = mp.p + o, vv = vp.p + o
                 var i = 0
                 while i + 16 <= n {

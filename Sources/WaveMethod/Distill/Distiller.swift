@@ -8,6 +8,10 @@ public struct DistillSettings: Sendable {
     public var steps = 300
     public var batch = 64
     public var lr: Float = 5e-4
+    /// Multiplies the learning rate of the templates (0: only scalers, stem, norm and head learn).
+    /// Adam moves every element by about the learning rate whatever its scale, and a built weight
+    /// sums one such step per template, so a bundle with more templates moves further per step.
+    public var templateLRScale: Float = 1
     public var warmup = 20
     public var weightDecay: Float = 0.05
     /// Loss = α·KD + (1−α)·CE.
@@ -94,7 +98,9 @@ public final class Distiller {
         var opt = AdamWConfig()
         opt.weightDecay = settings.weightDecay
         let auxRef = aux
-        optimizer = AdamW(layout: aux.layout, config: opt, decays: { auxRef.decays($0) })
+        let templateScale = settings.templateLRScale
+        optimizer = AdamW(layout: aux.layout, config: opt, decays: { auxRef.decays($0) },
+                          lrScale: { $0.name.hasPrefix("templates.") ? templateScale : 1 })
         for depth in settings.depths where depth < 1 {
             throw ExpandError.invalidTarget("distillation depth \(depth) must be positive")
         }
@@ -122,6 +128,8 @@ public final class Distiller {
         let progress = ProgressReporter("condense (distillation)", total: s.steps, quiet: s.quiet)
         var epoch = -1
         var images = 0
+        // The starting point (the least-squares fit), for comparison with every later probe.
+        if s.probeEvery > 0, step == 0, probes.isEmpty { try probe() }
         let started = Date()
         while step < s.steps {
             let bpe = loader.batchesPerEpoch
