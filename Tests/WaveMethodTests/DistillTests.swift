@@ -51,6 +51,28 @@ struct TinyDistillation {
         }
     }
 
+    /// `templateLRScale` 0 distils everything but the templates: they come out exactly as they went
+    /// in while the scalers move; a scale of ½ moves them, but less far than the full rate.
+    @Test func theTemplateRateScaleFreezesOrSlowsTheTemplates() throws {
+        let p = try TinyDistillation()
+        func run(_ scale: Float) throws -> (templates: Float, scalers: Float) {
+            var s = p.settings(steps: 8)
+            s.templateLRScale = scale
+            let d = try Distiller(templates: p.templates, teacher: p.teacher, dataset: p.data, settings: s)
+            try d.run()
+            var moved: (Float, Float) = (0, 0)
+            for (before, after) in zip(p.templates.components, d.result().components) {
+                for (x, y) in zip(before.templates, after.templates) { moved.0 = max(moved.0, abs(x - y)) }
+                for (x, y) in zip(before.scalers, after.scalers) { moved.1 = max(moved.1, abs(x - y)) }
+            }
+            return moved
+        }
+        let frozen = try run(0), half = try run(0.5), full = try run(1)
+        #expect(frozen.templates == 0)
+        #expect(frozen.scalers > 0)
+        #expect(half.templates > 0 && half.templates < full.templates, "\(half.templates) vs \(full.templates)")
+    }
+
     struct Interrupted: Error {}
 
     @Test func aKilledRunResumesToTheSameBundle() throws {

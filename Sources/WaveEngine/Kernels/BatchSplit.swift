@@ -12,17 +12,17 @@ import Dispatch
 /// elementwise kernels), which synchronizes a few hundred times per forward.
 /// Training keeps the per-kernel split: its gradients would need a reduction across the shards.
 ///
-/// A shard's size is fixed by the model (about `rowsPerShard` token rows), never by the thread
+/// A shard's size is fixed by the model and the batch size (`imagesPerShard`), never by the thread
 /// count: OpenBLAS may compute a row differently by its place in a call (edge kernels), so fixed
 /// shards make an image's outputs the same at any thread count (`InferenceTests`).
 ///
 /// Inside a shard, `parallelChunks` and `forEachHead` run inline and OpenBLAS stays at one thread;
 /// the shard's index is thread-local, so other engine users in the process are not affected.
 enum BatchSplit {
-    /// Token rows per shard at most (rounded up to whole images): DINOv2 at 224 px (257 tokens) gets four images per shard, a
-    /// 32-px ViT (65 tokens) sixteen. Measured on the DINOv2 forward, batch 8, 2 threads: 14.8
-    /// img/s with four images per shard, 14.1 with two, 14.1 with one (products of 257 rows pack
-    /// the weights four times as often).
+    /// Token rows per shard at most, rounded up to whole images: DINOv2 at 224 px (257 tokens)
+    /// gets four images per shard, a 32-px ViT (65 tokens) sixteen. Measured on the DINOv2
+    /// forward, batch 8, 2 threads: 14.8 img/s with four images per shard, 14.1 with two, 14.1
+    /// with one (products of 257 rows pack the weights four times as often).
     static let rowsPerShard = 1024
 
     private static let key: pthread_key_t = {
