@@ -38,8 +38,8 @@ struct DistillOptions: ParsableArguments {
     @Option(help: "Peak learning rate (AdamW, warmup then cosine).")
     var lr: Float = 5e-4
 
-    @Option(help: "Multiplies the templates' learning rate (0: distil only scalers, stem, norm and head).")
-    var templateLRScale: Float = 1
+    @Option(help: "Multiplies the templates' learning rate (0: distil only scalers, stem, norm and head). Adam moves every element by about the rate, and the templates are small: at 1 distillation first wrecks them.")
+    var templateLRScale: Float = 0.1
 
     @Option(help: "Seed for shuffling and depth draws.")
     var seed: UInt64 = 0
