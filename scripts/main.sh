@@ -14,7 +14,8 @@ OUT="${WAVE_OUT:-out}"
 mkdir -p "$OUT"
 swift build -c release --product wave
 WAVE=.build/release/wave
-$WAVE inspect "$CACHE/vit_s_focus.onnx" | head -n 6
+# sed, not head: head would exit after 6 lines and, under pipefail, wave's SIGPIPE would stop the job.
+$WAVE inspect "$CACHE/vit_s_focus.onnx" | sed -n 1,6p
 $WAVE convert "$CACHE/vit_s_focus.onnx" -o "$OUT/dinov2-s14.safetensors"
 # shellcheck disable=SC2086
 $WAVE pipeline --ancestry "$CACHE/vit_s_focus.onnx" --data /usr/share/datasets/fashion-mnist --out "$OUT" ${WAVE_PIPELINE_ARGS:-}
