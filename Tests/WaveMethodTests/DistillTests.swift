@@ -73,6 +73,22 @@ struct TinyDistillation {
         #expect(half.templates > 0 && half.templates < full.templates, "\(half.templates) vs \(full.templates)")
     }
 
+    /// Without `templateLRScale`, templates keep the full rate at the paper's counts and a tenth
+    /// beyond them (one matrix component above its count is enough).
+    @Test func theTemplateRateDefaultsByTheTemplateCounts() throws {
+        let p = try TinyDistillation()
+        #expect(autoTemplateLRScale(p.templates.components) == 1)
+        var plan = TemplatePlan()
+        plan.templateSize = 8
+        plan.counts["qkv"] = 7
+        let more = try Condenser.condense(canonical: Synthetic.vit(Synthetic.tiny, seed: 3), config: Synthetic.tiny,
+                                          family: "timm-vit", plan: plan)
+        #expect(more.component("qkv")!.shape.n == 7)
+        #expect(autoTemplateLRScale(more.components) == 0.1)
+        let d = try Distiller(templates: more, teacher: p.teacher, dataset: p.data, settings: p.settings(steps: 1))
+        #expect(d.templateLRScale == 0.1)
+    }
+
     struct Interrupted: Error {}
 
     @Test func aKilledRunResumesToTheSameBundle() throws {

@@ -38,8 +38,8 @@ struct DistillOptions: ParsableArguments {
     @Option(help: "Peak learning rate (AdamW, warmup then cosine).")
     var lr: Float = 5e-4
 
-    @Option(help: "Multiplies the templates' learning rate (0: distil only scalers, stem, norm and head). Adam moves every element by about the rate, and the templates are small: at 1 distillation first wrecks them.")
-    var templateLRScale: Float = 0.1
+    @Option(help: "Multiplies the templates' learning rate (0: distil only scalers, stem, norm and head). Default: 1 with at most the paper's template counts, 0.1 with more (Adam moves every element by about the rate, and the templates are small: at 1, larger bundles are wrecked).")
+    var templateLRScale: Float?
 
     @Option(help: "Seed for shuffling and depth draws.")
     var seed: UInt64 = 0
@@ -58,7 +58,7 @@ struct DistillOptions: ParsableArguments {
     func validate() throws {
         guard data != nil || !resume else { throw ValidationError("--resume needs --data") }
         guard epochs > 0 else { throw ValidationError("--epochs must be positive") }
-        guard templateLRScale >= 0, templateLRScale.isFinite else { throw ValidationError("--template-lr-scale must be 0 or more") }
+        if let scale = templateLRScale, !(scale >= 0 && scale.isFinite) { throw ValidationError("--template-lr-scale must be 0 or more") }
         guard (0...1).contains(alpha) else { throw ValidationError("--alpha must be in [0, 1]") }
         let list = depthList
         guard !list.isEmpty, list.allSatisfy({ $0 > 0 }), list.count == depths.split(separator: ",").count else {
@@ -100,8 +100,8 @@ struct DistillOptions: ParsableArguments {
         let start = Date()
         try distiller.run(checkpointEvery: 25) { try DistillCheckpoint.save($0, to: checkpoint) }
         if distiller.probes.last?.step != s.steps { try distiller.probe() }
-        var lines = [String(format: "distilled: %d steps of %d images (%d training images, %.2f epochs) at %d px, depths %@, in %.0f s",
-                            s.steps, s.batch, train.count, epochs, imageSize, depths, Date().timeIntervalSince(start))]
+        var lines = [String(format: "distilled: %d steps of %d images (%d training images, %.2f epochs) at %d px, depths %@, templates at %g× the rate, in %.0f s",
+                            s.steps, s.batch, train.count, epochs, imageSize, depths, distiller.templateLRScale, Date().timeIntervalSince(start))]
         let losses = distiller.lossHistory
         if losses.count >= 10 {
             let first = losses.prefix(10).reduce(0, +) / 10, last = losses.suffix(10).reduce(0, +) / 10

@@ -14,7 +14,7 @@ public enum DistillCheckpoint {
     /// What must match for a checkpoint to be resumed by this run.
     static func fingerprint(_ d: Distiller) -> String {
         let s = d.settings
-        return "steps=\(s.steps) batch=\(s.batch) lr=\(s.lr) template-lr-scale=\(s.templateLRScale) warmup=\(s.warmup) alpha=\(s.alpha) kd=\(s.kd.rawValue) tau=\(s.tau) "
+        return "steps=\(s.steps) batch=\(s.batch) lr=\(s.lr) template-lr-scale=\(d.templateLRScale) warmup=\(s.warmup) alpha=\(s.alpha) kd=\(s.kd.rawValue) tau=\(s.tau) "
             + "depths=\(s.depths) size=\(s.imageSize) seed=\(s.seed) images=\(d.datasetCount) params=\(d.aux.layout.count)"
     }
 
