@@ -48,7 +48,7 @@ public enum Engine {
     /// OpenBLAS's threads (Linear.swift; `wave-bench-engine --serial-backward-products` measures both).
     nonisolated(unsafe) public static var concurrentBackwardProducts = true
     /// Inference forwards split the batch across the workers (`BatchSplit`) instead of splitting
-    /// every kernel's work (scripts/bench-engine.sh measures both).
+    /// every kernel's work (`wave-bench-engine dinov2 --kernel-split` measures the other way).
     nonisolated(unsafe) public static var splitInferenceBatches = true
 
     /// Fixes OpenBLAS threads and the engine's own worker count once per process
