@@ -4,8 +4,8 @@ import WaveFormats
 @testable import WaveEngine
 
 @Suite struct InferenceTests {
-    /// Shards of four images (the model's own would be one shard: 17 tokens), so 9 images make
-    /// shards of 4, 4 and 1.
+    /// Shards of four images, given to `forward` (the model's own, `imagesPerShard(tokens: 17,
+    /// batch: 9)`, would be two shards of 5), so 9 images make shards of 4, 4 and 1.
     let config = ViTConfig(imageSize: 16, patchSize: 4, inChannels: 3, numClasses: 7, embedDim: 24, depth: 3,
                            numHeads: 3, mlpDim: 48, layerScaleInit: 0.5, qkvBias: true, normEps: 1e-6, geluTanh: false)
     let batch = 9
@@ -35,7 +35,8 @@ import WaveFormats
         #expect(scaledError(split.logits, whole.logits) < 1e-6)
     }
 
-    /// Shards are fixed by the model, not by the thread count, so inference gives bit-identical
+    /// With the shards fixed (they depend on the model and the batch size only, never on the
+    /// thread count), which worker runs which shard changes nothing: inference gives bit-identical
     /// outputs at any thread count (teacher outputs, probes and evaluations do not move with
     /// `--threads`).
     @Test(arguments: [false, true]) func inferenceIsBitIdenticalAtAnyThreadCount(classTokenOnly: Bool) throws {
