@@ -7,18 +7,44 @@ public enum ModelFormat: String, Sendable {
     case shardedSafetensors = "safetensors (sharded)"
     case onnx = "ONNX"
 
-    /// Decided by name first, then by the first bytes (a safetensors header is a little-endian
-    /// length followed by `{`; anything else that parses is tried as ONNX).
+    /// Decided by the first bytes (InputKind), never the name; nil for anything but model weights.
     public static func of(path: String) -> ModelFormat? {
-        let lower = path.lowercased()
-        if lower.hasSuffix(".safetensors.index.json") { return .shardedSafetensors }
-        if lower.hasSuffix(".safetensors") { return .safetensors }
-        if lower.hasSuffix(".onnx") { return .onnx }
-        guard let h = FileHandle(forReadingAtPath: path) else { return nil }
-        defer { try? h.close() }
-        let head = (try? h.read(upToCount: 9)) ?? Data()
-        if head.count == 9, head[8] == UInt8(ascii: "{") { return .safetensors }
-        return head.isEmpty ? nil : .onnx
+        switch try? InputKind.of(path: path) {
+        case .safetensors: return .safetensors
+        case .safetensorsIndex: return .shardedSafetensors
+        case .onnx: return .onnx
+        default: return nil
+        }
+    }
+}
+
+/// Why a file is not model weights, or why its parser refused it, always naming the file.
+public enum ModelFileError: Error, CustomStringConvertible {
+    case notAModel(path: String, kind: InputKind, head: [UInt8])
+    case unreadable(path: String, reason: String)
+
+    public var description: String {
+        switch self {
+        case let .notAModel(path, kind, head):
+            switch kind {
+            case .waveBundle:
+                return "\(path) is a wave bundle, not model weights: give the ancestry model (.onnx or .safetensors) here; "
+                    + "a bundle goes to `wave expand` or `wave inspect`"
+            case .damagedWaveBundle:
+                return "\(path) looks like a wave bundle whose first bytes are damaged (\(hex(head.prefix(8))), not \"WAVEBNDL\"): "
+                    + "the file is corrupt; condense the ancestry again"
+            case .empty:
+                return "\(path) is empty: give a .onnx or .safetensors model"
+            default:
+                return "\(path) is not a safetensors, ONNX or wave bundle file (it starts with \(hex(head.prefix(8)))): give a .onnx or .safetensors model"
+            }
+        case let .unreadable(path, reason):
+            return "\(path): \(reason)"
+        }
+    }
+
+    private func hex(_ bytes: ArraySlice<UInt8>) -> String {
+        bytes.map { String(format: "%02x", $0) }.joined(separator: " ")
     }
 }
 
@@ -35,16 +61,32 @@ public struct ModelFile: @unchecked Sendable {
     public let fileBytes: Int
 
     public static func open(_ path: String) throws -> ModelFile {
-        guard FileManager.default.fileExists(atPath: path) else {
-            throw FileError.cannotOpen(path: path, reason: "no such file")
+        let kind = try InputKind.of(path: path)
+        let format: ModelFormat
+        switch kind {
+        case .safetensors: format = .safetensors
+        case .safetensorsIndex: format = .shardedSafetensors
+        case .onnx: format = .onnx
+        default:
+            let head = (FileHandle(forReadingAtPath: path).flatMap { try? $0.read(upToCount: 8) }).map(Array.init) ?? []
+            throw ModelFileError.notAModel(path: path, kind: kind, head: head)
         }
-        guard let format = ModelFormat.of(path: path) else {
-            throw FileError.cannotOpen(path: path, reason: "unreadable or empty")
+        // stat, not lstat: a symlink's size is its target's.
+        var st = stat()
+        let size = stat(path, &st) == 0 ? Int(st.st_size) : 0
+        do {
+            return try open(path, format: format, size: size)
+        } catch let error as FileError {
+            throw error   // names the file already
+        } catch {
+            throw ModelFileError.unreadable(path: path, reason: "\(error)")
         }
-        let size = ((try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? NSNumber)?.intValue ?? 0
+    }
+
+    private static func open(_ path: String, format: ModelFormat, size: Int) throws -> ModelFile {
         switch format {
         case .safetensors, .shardedSafetensors:
-            let set = try Safetensors.read(path: path)
+            let set = format == .shardedSafetensors ? try Safetensors.readSharded(indexPath: path) : try Safetensors.read(path: path)
             let meta = set.metadata.isEmpty ? "" : ", \(set.metadata.count) metadata entries"
             return ModelFile(path: path, format: format, tensors: set, storedNames: [:],
                              summary: "\(format.rawValue), \(set.count) tensors\(meta)", fileBytes: size)
@@ -60,11 +102,14 @@ public struct ModelFile: @unchecked Sendable {
         }
     }
 
-    /// Head count and other facts the weights cannot tell: from a config JSON beside the file
-    /// (timm keyword arguments, as wave writes them) or `num_heads` in the file's metadata.
+    /// Head count and other facts the weights cannot tell: from the config the weights carry
+    /// (`wave.config`, Checkpoint), else the config JSON beside the file (timm keyword arguments, as
+    /// wave writes them), else `num_heads` in the file's metadata.
     public var configHints: ConfigHints {
         var hints = ConfigHints()
-        if let cfg = try? ViTConfig.load(besideCheckpoint: path) {
+        // The config the weights were written with comes first: the JSON beside them may be stale.
+        let stored = tensors.metadata[Checkpoint.configKey].flatMap { try? ViTConfig(json: $0, source: path) }
+        if let cfg = stored ?? (try? ViTConfig.load(besideCheckpoint: path)) {
             hints.heads = cfg.numHeads
             hints.normEps = cfg.normEps
             hints.geluTanh = cfg.geluTanh

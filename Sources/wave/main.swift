@@ -1,3 +1,3 @@
 import WaveCLI
 
-WaveCommand.main()
+WaveMain.main()

@@ -55,7 +55,7 @@ private func deadPID() throws -> pid_t {
             ".other.bin.tmp-\(dead)-4",        // another output's: kept (its own next write removes it)
             "out.bin.tmp-\(dead)-5",           // not a temporary name: kept
         ]
-        for n in leftovers { FileManager.default.createFile(atPath: dir + "/" + n, contents: Data([0])) }
+        for n in leftovers { _ = FileManager.default.createFile(atPath: dir + "/" + n, contents: Data([0])) }
         try writeFileAtomically([7], to: dir + "/out.bin")
         let left = try FileManager.default.contentsOfDirectory(atPath: dir).sorted()
         #expect(left == ["\(leftovers[2])", "\(leftovers[3])", "\(leftovers[4])", "out.bin"].sorted())

@@ -79,7 +79,7 @@ struct Condense: ParsableCommand {
         if let heads { hints.heads = heads }
         let detected = try Architecture.detect(model.tensors, hints: hints)
         guard let config = detected.vit else {
-            throw ValidationError("\(ancestry) is a \(detected.family.family) model; condense needs a ViT")
+            throw ValidationError("\(ancestry) is a \(detected.family.family) model: condense needs a ViT ancestry (timm ViT/DeiT, Hugging Face ViT/DINOv2)")
         }
         var p = try plan.map { try TemplatePlan.load(path: $0) } ?? TemplatePlan()
         if let templateSize { p.templateSize = templateSize }

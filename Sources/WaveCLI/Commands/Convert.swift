@@ -47,9 +47,7 @@ struct Convert: ParsableCommand {
 
     func validate() throws {
         guard probeImages > 1, probeImageSize > 0 else { throw ValidationError("--probe-images must be above 1 and --probe-image-size positive") }
-        guard output.hasSuffix(".safetensors") else {
-            throw ValidationError("the output must end in .safetensors (got \(output))")
-        }
+        try checkSafetensorsOutput(output)
     }
 
     func run() throws {
@@ -87,10 +85,11 @@ struct Convert: ParsableCommand {
         }
         out.metadata = ["format": "pt", "wave.family": detected.family.family, "wave.names": names.rawValue,
                         "wave.source": URL(fileURLWithPath: input).lastPathComponent]
-        try Safetensors.write(out, to: output, maxShardBytes: shardSize?.bytes)
+        let written = try Checkpoint.write(out, config: configJSON, to: output, maxShardBytes: shardSize?.bytes)
         let configPath = ViTConfig.configPath(besideCheckpoint: output)
-        try writeFileAtomically(Array(configJSON.utf8), to: configPath)
-        print("wrote \(output): \(out.count) tensors, \(Fmt.count(detected.parameterCount)) parameters (\(detected.family.family) → \(names.rawValue) names)")
+        // Sharded, the checkpoint is its index (what readers open) plus the shards it names.
+        let shards = written.count > 1 ? " in \(written.count - 1) shards (\(URL(fileURLWithPath: written[0]).lastPathComponent), ...)" : ""
+        print("wrote \(written.last!): \(out.count) tensors\(shards), \(Fmt.count(detected.parameterCount)) parameters (\(detected.family.family) → \(names.rawValue) names)")
         print("wrote \(configPath)")
         if !detected.extras.isEmpty {
             print("left out \(detected.extras.count) tensors that are not part of the ancestry (e.g. \(detected.extras[0]))")

@@ -74,16 +74,21 @@ struct Expand: ParsableCommand {
     func validate() throws {
         if !dryRun {
             guard let output else { throw ValidationError("give -o OUT.safetensors (or --dry-run)") }
-            guard output.hasSuffix(".safetensors") else { throw ValidationError("the output must end in .safetensors (got \(output))") }
+            try checkSafetensorsOutput(output)
         }
+        for (value, option) in [(depth, "--depth"), (width, "--width"), (heads, "--heads"), (patch, "--patch"), (imageSize, "--image-size"), (channels, "--channels")] {
+            try checkPositive(value, option)
+        }
+        if let classes, classes < 0 { throw ValidationError("--classes must be 0 (no head) or more (got \(classes))") }
         guard noise >= 0, noise.isFinite else { throw ValidationError("--noise must be ≥ 0") }
     }
 
     func run() throws {
         let start = Date()
         let log: (String) -> Void = { if !quiet { note($0) } }
-        let b = try WaveBundle(path: bundle)
-        let templates = try b.templates()
+        let b = try openBundle(bundle)
+        let templates: WaveTemplates
+        do { templates = try b.templates() } catch { throw BundleFileError(path: bundle, reason: "\(error)") }
         var r = ExpansionRequest(depth: depth, width: width)
         r.heads = heads; r.patch = patch; r.imageSize = imageSize; r.channels = channels; r.classes = classes
         r.depthInit = depthInit; r.noise = noise; r.seed = seed
@@ -118,13 +123,14 @@ struct Expand: ParsableCommand {
             for line in lines { print(line) }
             return
         }
-        // Materializing: the products are thin (N ≤ a few dozen), so one BLAS thread avoids the
-        // other's spin-wait, which cost more than it saved; the work is memory traffic and the write.
-        BLAS.setThreads(1)
+        // Materializing: the products are thin (N ≤ a few dozen) and single-threaded (OpenBLAS always
+        // is in wave); the work is memory traffic and the write.
         MemoryPolicy.reuseLargeBlocks()
         let bytes = try plan.write(to: output!, names: names, metadata: meta, progress: log)
         let seconds = Date().timeIntervalSince(start)
-        print("wrote \(output!): \(plan.entries.count) tensors, \(Fmt.count(t.parameterCount)) parameters, \(Fmt.bytes(bytes)) in \(String(format: "%.2f", seconds)) s")
+        // HF names split fused tensors (qkv into query, key, value): count what the file holds.
+        let tensors = try plan.outputLayout(names: names).reduce(0) { $0 + $1.outputs.count }
+        print("wrote \(output!): \(tensors) tensors, \(Fmt.count(t.parameterCount)) parameters, \(Fmt.bytes(bytes)) in \(String(format: "%.2f", seconds)) s")
         print("wrote \(ViTConfig.configPath(besideCheckpoint: output!))")
     }
 }

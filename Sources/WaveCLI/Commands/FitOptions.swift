@@ -76,8 +76,7 @@ struct FitOptions: ParsableArguments {
         let report = try ScalerFit.fit(model, train: train, test: folder.test, preprocess: .for(model.config), settings: s)
         var out = try Architecture.export(try model.materialize(depth: model.config.depth), config: model.config, names: names)
         out.metadata = metadata.merging(["wave.fit": "\(fitSteps) steps on \(train.count) images of \(data)"]) { $1 }
-        try Safetensors.write(out, to: output)
-        try writeFileAtomically(Array(model.config.timmJSON().utf8), to: ViTConfig.configPath(besideCheckpoint: output))
+        try Checkpoint.write(out, config: model.config.timmJSON(), to: output)
         var lines = [String(format: "fit: %d steps on %d images in %.1f s, loss %.4f → %.4f, train top-1 %.1f%%",
                             report.steps, report.images, report.seconds, report.firstLoss, report.lastLoss, 100 * report.trainTop1)]
         if let kd = report.lastKD, let d = s.distillation {

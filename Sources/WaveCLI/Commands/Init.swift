@@ -36,15 +36,14 @@ struct Init: ParsableCommand {
 
     func validate() throws {
         if let problem = config.problems.first { throw ValidationError(problem) }
-        guard output.hasSuffix(".safetensors") else { throw ValidationError("the output must end in .safetensors (got \(output))") }
+        try checkSafetensorsOutput(output)
     }
 
     func run() throws {
         let model = try ViTModel(config: config, scheme: initScheme == .he ? .he : .truncNormal, seed: seed)
         var set = model.export()
         set.metadata = ["format": "pt", "wave.init": initScheme.rawValue, "wave.seed": "\(seed)"]
-        try Safetensors.write(set, to: output)
-        try writeFileAtomically(Array(config.timmJSON().utf8), to: ViTConfig.configPath(besideCheckpoint: output))
+        try Checkpoint.write(set, config: config.timmJSON(), to: output)
         print("wrote \(output): \(Fmt.count(config.parameterCount)) parameters (\(initScheme.rawValue), seed \(seed))")
     }
 }

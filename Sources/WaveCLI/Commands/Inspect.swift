@@ -29,7 +29,8 @@ struct Inspect: ParsableCommand {
     var verify = false
 
     func run() throws {
-        if BundleInspector.isBundle(file) {   // wave bundles (Sources/WaveCLI/Commands/InspectBundle.swift)
+        if try InputKind.of(path: file) == .waveBundle {   // Sources/WaveCLI/Commands/InspectBundle.swift
+            if heads != nil { throw ValidationError("--heads is for model files; \(file) is a wave bundle (its heads are in its manifest)") }
             print(try BundleInspector.report(path: file, json: json, verify: verify))
             return
         }
@@ -39,7 +40,14 @@ struct Inspect: ParsableCommand {
         let detected: DetectedModel?
         let detectError: Error?
         do { detected = try Architecture.detect(model.tensors, hints: hints); detectError = nil }
-        catch { detected = nil; detectError = error }
+        catch {
+            // A file wave does not recognize is a fact to report; a recognized model that --heads breaks
+            // is a wrong option.
+            if let heads, (try? Architecture.detect(model.tensors, hints: model.configHints)) != nil {
+                throw ValidationError("--heads \(heads) does not fit \(file): \(error); give a head count that divides the width, or leave --heads out")
+            }
+            detected = nil; detectError = error
+        }
         let report = InspectReport(model: model, detected: detected, detectError: detectError)
         print(json ? Fmt.json(report.jsonObject) : report.text)
     }

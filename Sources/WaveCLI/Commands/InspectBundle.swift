@@ -5,16 +5,10 @@ import WaveTensor
 /// `wave inspect BUNDLE`: what a bundle holds (config, plan, sizes, tensors, provenance), as text or
 /// JSON; with `verify`, every payload is checksummed and decoded first.
 enum BundleInspector {
-    /// True when the file starts with the bundle magic (Inspect branches on this).
-    static func isBundle(_ path: String) -> Bool {
-        guard let h = FileHandle(forReadingAtPath: path) else { return false }
-        defer { try? h.close() }
-        return (try? h.read(upToCount: 8)).map(Array.init) == BundleFormat.magic
-    }
-
     static func report(path: String, json: Bool, verify: Bool) throws -> String {
-        let b = try WaveBundle(path: path)
-        let decoded = verify ? try b.verify() : nil
+        let b = try openBundle(path)
+        let decoded: Int?
+        do { decoded = verify ? try b.verify() : nil } catch { throw BundleFileError(path: path, reason: "\(error)") }
         let m = b.manifest, c = m.ancestry
         let ratio = Double(b.fileSize) / Double(m.ancestryF32Bytes)
         if json {

@@ -25,11 +25,11 @@ struct DataOptions: ParsableArguments {
     }
 }
 
-/// Loads a checkpoint and the config beside it into an engine model.
+/// Loads a checkpoint and the config beside it (checked against the weights' copy) into an engine model.
 func loadModel(_ path: String) throws -> ViTModel {
-    let config = try ViTConfig.load(besideCheckpoint: path)
-    let model = try ViTModel(config: config)
-    try model.load(try Safetensors.read(path: path))
+    let weights = try Safetensors.read(path: path)
+    let model = try ViTModel(config: try Checkpoint.vitConfig(of: path, metadata: weights.metadata))
+    try model.load(weights)
     return model
 }
 
@@ -87,7 +87,7 @@ struct Train: ParsableCommand {
 
     func validate() throws {
         guard epochs > 0, batch > 0, lr > 0 else { throw ValidationError("--epochs, --batch and --lr must be positive") }
-        guard output.hasSuffix(".safetensors") else { throw ValidationError("the output must end in .safetensors (got \(output))") }
+        try checkSafetensorsOutput(output)
     }
 
     func run() throws {
@@ -105,8 +105,7 @@ struct Train: ParsableCommand {
         let r = TrainEpochs.run(model, train: train, test: test, preprocess: .for(model.config), recipe: recipe, quiet: quiet)
         var out = model.export()
         out.metadata = ["format": "pt", "wave.trained": "\(epochs) epoch(s) on \(train.count) images of \(dataOptions.data)"]
-        try Safetensors.write(out, to: output)
-        try writeFileAtomically(Array(model.config.timmJSON().utf8), to: ViTConfig.configPath(besideCheckpoint: output))
+        try Checkpoint.write(out, config: model.config.timmJSON(), to: output)
         let history = (0..<epochs).map { ["epoch": $0 + 1, "test_top1": r.top1[$0], "train_loss": Double(r.trainLoss[$0])] as [String: Any] }
         try writeMetrics(["test_top1": r.top1.last ?? 0, "train_loss": Double(r.trainLoss.last ?? .nan), "images_per_s": r.imagesPerSecond,
                           "steps": r.steps, "seconds": r.seconds, "train_images": train.count, "test_images": test.count,

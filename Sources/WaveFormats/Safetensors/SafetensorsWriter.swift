@@ -10,12 +10,21 @@ extension Safetensors {
     /// into `base-00001-of-0000N.safetensors` (a tensor larger than the limit gets a shard of
     /// its own) and `base.safetensors.index.json` is written in the Hugging Face layout.
     /// Every file is written under a temporary name first; shards are renamed into place
-    /// before the index, so an index never names a shard that is not there.
-    public static func write(_ set: TensorSet, to path: String, maxShardBytes: Int? = nil) throws {
+    /// before the index, so an index never names a shard that is not there. Shards of an
+    /// earlier write to the same name with another shard count are removed afterwards (the new
+    /// index no longer names them). Returns the paths written, the index last.
+    @discardableResult
+    public static func write(_ set: TensorSet, to path: String, maxShardBytes: Int? = nil) throws -> [String] {
+        try write(set, to: path, maxShardBytes: maxShardBytes, first: [])
+    }
+
+    /// `first`: files committed with the tensors as one unit, renamed before them (a checkpoint's
+    /// config). `afterRename` is AtomicFileWriter.commit's test hook.
+    static func write(_ set: TensorSet, to path: String, maxShardBytes: Int?, first: [(path: String, bytes: [UInt8])],
+                      afterRename: ((Int) throws -> Void)? = nil) throws -> [String] {
         if set.contains("__metadata__") { throw SafetensorsError.reservedTensorName(name: "__metadata__") }
         guard let maxShardBytes else {
-            try writeFiles([(path, set.all)], metadata: set.metadata, index: nil)
-            return
+            return try writeFiles(first: first, [(path, set.all)], metadata: set.metadata, index: nil, afterRename: afterRename)
         }
         guard maxShardBytes > 0 else { throw SafetensorsError.invalidShardLimit(bytes: maxShardBytes) }
         let base: String
@@ -43,8 +52,12 @@ extension Safetensors {
 
         let n = groups.count
         let files = groups.enumerated().map { i, g in
-            (path: base + String(format: "-%05d-of-%05d.safetensors", i + 1, n), tensors: g)
+            (path: base + shardSuffix(i + 1, of: n), tensors: g)
         }
+        let folder = URL(fileURLWithPath: base).deletingLastPathComponent().path
+        let baseName = URL(fileURLWithPath: base).lastPathComponent
+        // A killed earlier write may have left temporaries of shards this write does not produce.
+        TemporaryFiles.removeStale(in: folder) { shardNumber($0, baseName: baseName) != nil }
         var weightMap: [String] = []
         for f in files {
             let shardName = URL(fileURLWithPath: f.path).lastPathComponent
@@ -52,15 +65,47 @@ extension Safetensors {
         }
         let index = "{\"metadata\":{\"total_size\":\(set.totalBytes)},\"weight_map\":{"
             + weightMap.joined(separator: ",") + "}}\n"
-        try writeFiles(files, metadata: set.metadata, index: (base + ".safetensors.index.json", Array(index.utf8)))
+        let written = try writeFiles(first: first, files, metadata: set.metadata,
+                                     index: (base + ".safetensors.index.json", Array(index.utf8)), afterRename: afterRename)
+        removeStaleShards(in: folder, baseName: baseName, count: n)
+        return written
     }
 
-    /// Streams each file into its own temporary, then commits them all, or none when any
-    /// write fails.
-    private static func writeFiles(_ files: [(path: String, tensors: [(name: String, tensor: RawTensor)])],
-                                   metadata: [String: String], index: (path: String, bytes: [UInt8])?) throws {
+    static func shardSuffix(_ i: Int, of n: Int) -> String { String(format: "-%05d-of-%05d.safetensors", i, n) }
+
+    /// `BASE-00002-of-00005.safetensors` → (2, 5) for `baseName` BASE; nil for other names.
+    static func shardNumber(_ name: String, baseName: String) -> (index: Int, count: Int)? {
+        let suffixLength = shardSuffix(1, of: 1).count
+        guard name.count == baseName.count + suffixLength, name.hasPrefix(baseName), name.hasSuffix(".safetensors") else { return nil }
+        let rest = name.dropFirst(baseName.count).dropLast(".safetensors".count)   // -00002-of-00005
+        let parts = rest.split(separator: "-")
+        guard rest.first == "-", parts.count == 3, parts[1] == "of", parts[0].count == 5, parts[2].count == 5,
+              let i = Int(parts[0]), let n = Int(parts[2]), parts[0].allSatisfy(\.isNumber), parts[2].allSatisfy(\.isNumber) else { return nil }
+        return (i, n)
+    }
+
+    /// Shards of BASE with another count than `count` belong to an earlier write (a later index
+    /// would never name them): removed so that the folder holds one checkpoint, not two.
+    static func removeStaleShards(in folder: String, baseName: String, count: Int) {
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: folder) else { return }
+        for name in names {
+            if let s = shardNumber(name, baseName: baseName), s.count != count { unlink(folder + "/" + name) }
+        }
+    }
+
+    /// Streams each file into its own temporary, then commits them all (`first`, then the tensor
+    /// files, then the index), or none when any write fails.
+    private static func writeFiles(first: [(path: String, bytes: [UInt8])],
+                                   _ files: [(path: String, tensors: [(name: String, tensor: RawTensor)])],
+                                   metadata: [String: String], index: (path: String, bytes: [UInt8])?,
+                                   afterRename: ((Int) throws -> Void)?) throws -> [String] {
         var writers: [AtomicFileWriter] = []
         do {
+            for f in first {
+                let w = try AtomicFileWriter(path: f.path)
+                writers.append(w)
+                try w.write(f.bytes)
+            }
             for f in files {
                 let w = try AtomicFileWriter(path: f.path)
                 writers.append(w)
@@ -72,11 +117,12 @@ extension Safetensors {
                 writers.append(w)
                 try w.write(index.bytes)
             }
-            for w in writers { try w.commit() }
         } catch {
             for w in writers { w.abandon() }
             throw error
         }
+        try AtomicFileWriter.commit(writers, afterRename: afterRename)
+        return writers.dropFirst(first.count).map(\.path)
     }
 
     /// The length prefix and the JSON header, padded with spaces to a multiple of 8.

@@ -39,9 +39,10 @@ final class StreamingSafetensors {
         next += 1
     }
 
-    func commit() throws {
+    /// Renames `first` (already written) into place, then this file (AtomicFileWriter.commit).
+    func commit(after first: [AtomicFileWriter] = []) throws {
         precondition(next == expected.count, "streaming safetensors: \(expected.count - next) tensors not written")
-        try writer.commit()
+        try AtomicFileWriter.commit(first + [writer])
     }
 
     func abandon() { writer.abandon() }
@@ -73,13 +74,16 @@ extension ExpansionPlan {
         }
     }
 
-    /// Executes the plan into a safetensors file (F32) with the timm config JSON beside it.
-    /// Returns the bytes written.
+    /// Executes the plan into a safetensors file (F32) with the timm config JSON beside it, one unit
+    /// as Checkpoint writes them: the weights carry the config (`wave.config`), which is renamed into
+    /// place first. Returns the bytes written.
     @discardableResult
     public func write(to path: String, names: NameStyle = .timm, metadata: [String: String] = [:],
                       progress: ((String) -> Void)? = nil) throws -> Int {
         let layout = try outputLayout(names: names)
-        let stream = try StreamingSafetensors(path: path, tensors: layout.flatMap(\.outputs), metadata: metadata)
+        let config = target.timmJSON()
+        let stream = try StreamingSafetensors(path: path, tensors: layout.flatMap(\.outputs),
+                                              metadata: metadata.merging([Checkpoint.configKey: config]) { $1 })
         do {
             for (i, e) in entries.enumerated() {
                 let values = e.make()
@@ -92,12 +96,13 @@ extension ExpansionPlan {
                 }
                 if (i + 1) % 50 == 0 { progress?("  \(i + 1)/\(entries.count) tensors") }
             }
-            try stream.commit()
+            let configFile = try AtomicFileWriter(path: ViTConfig.configPath(besideCheckpoint: path))
+            try configFile.write(Array(config.utf8))
+            try stream.commit(after: [configFile])
         } catch {
             stream.abandon()
             throw error
         }
-        try writeFileAtomically(Array(target.timmJSON().utf8), to: ViTConfig.configPath(besideCheckpoint: path))
         let attrs = try? FileManager.default.attributesOfItem(atPath: path)
         return (attrs?[.size] as? NSNumber)?.intValue ?? 0
     }
