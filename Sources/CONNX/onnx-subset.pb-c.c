@@ -373,6 +373,51 @@ void   onnx__tensor_proto__free_unpacked
   assert(message->base.descriptor == &onnx__tensor_proto__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
+void   onnx__sparse_tensor_proto__init
+                     (Onnx__SparseTensorProto         *message)
+{
+  static const Onnx__SparseTensorProto init_value = ONNX__SPARSE_TENSOR_PROTO__INIT;
+  *message = init_value;
+}
+size_t onnx__sparse_tensor_proto__get_packed_size
+                     (const Onnx__SparseTensorProto *message)
+{
+  assert(message->base.descriptor == &onnx__sparse_tensor_proto__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t onnx__sparse_tensor_proto__pack
+                     (const Onnx__SparseTensorProto *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &onnx__sparse_tensor_proto__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t onnx__sparse_tensor_proto__pack_to_buffer
+                     (const Onnx__SparseTensorProto *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &onnx__sparse_tensor_proto__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Onnx__SparseTensorProto *
+       onnx__sparse_tensor_proto__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Onnx__SparseTensorProto *)
+     protobuf_c_message_unpack (&onnx__sparse_tensor_proto__descriptor,
+                                allocator, len, data);
+}
+void   onnx__sparse_tensor_proto__free_unpacked
+                     (Onnx__SparseTensorProto *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &onnx__sparse_tensor_proto__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
 static const ProtobufCFieldDescriptor onnx__string_string_entry_proto__field_descriptors[2] =
 {
   {
@@ -670,7 +715,7 @@ const ProtobufCMessageDescriptor onnx__value_info_proto__descriptor =
   (ProtobufCMessageInit) onnx__value_info_proto__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor onnx__graph_proto__field_descriptors[6] =
+static const ProtobufCFieldDescriptor onnx__graph_proto__field_descriptors[7] =
 {
   {
     "node",
@@ -744,6 +789,18 @@ static const ProtobufCFieldDescriptor onnx__graph_proto__field_descriptors[6] =
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "sparse_initializer",
+    15,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Onnx__GraphProto, n_sparse_initializer),
+    offsetof(Onnx__GraphProto, sparse_initializer),
+    &onnx__sparse_tensor_proto__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned onnx__graph_proto__field_indices_by_name[] = {
   3,   /* field[3] = doc_string */
@@ -752,13 +809,15 @@ static const unsigned onnx__graph_proto__field_indices_by_name[] = {
   1,   /* field[1] = name */
   0,   /* field[0] = node */
   5,   /* field[5] = output */
+  6,   /* field[6] = sparse_initializer */
 };
-static const ProtobufCIntRange onnx__graph_proto__number_ranges[3 + 1] =
+static const ProtobufCIntRange onnx__graph_proto__number_ranges[4 + 1] =
 {
   { 1, 0 },
   { 5, 2 },
   { 10, 3 },
-  { 0, 6 }
+  { 15, 6 },
+  { 0, 7 }
 };
 const ProtobufCMessageDescriptor onnx__graph_proto__descriptor =
 {
@@ -768,10 +827,10 @@ const ProtobufCMessageDescriptor onnx__graph_proto__descriptor =
   "Onnx__GraphProto",
   "onnx",
   sizeof(Onnx__GraphProto),
-  6,
+  7,
   onnx__graph_proto__field_descriptors,
   onnx__graph_proto__field_indices_by_name,
-  3,  onnx__graph_proto__number_ranges,
+  4,  onnx__graph_proto__number_ranges,
   (ProtobufCMessageInit) onnx__graph_proto__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
@@ -1485,5 +1544,69 @@ const ProtobufCMessageDescriptor onnx__tensor_proto__descriptor =
   onnx__tensor_proto__field_indices_by_name,
   1,  onnx__tensor_proto__number_ranges,
   (ProtobufCMessageInit) onnx__tensor_proto__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor onnx__sparse_tensor_proto__field_descriptors[3] =
+{
+  {
+    "values",
+    1,
+    PROTOBUF_C_LABEL_OPTIONAL,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Onnx__SparseTensorProto, values),
+    &onnx__tensor_proto__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "indices",
+    2,
+    PROTOBUF_C_LABEL_OPTIONAL,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Onnx__SparseTensorProto, indices),
+    &onnx__tensor_proto__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "dims",
+    3,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_INT64,
+    offsetof(Onnx__SparseTensorProto, n_dims),
+    offsetof(Onnx__SparseTensorProto, dims),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned onnx__sparse_tensor_proto__field_indices_by_name[] = {
+  2,   /* field[2] = dims */
+  1,   /* field[1] = indices */
+  0,   /* field[0] = values */
+};
+static const ProtobufCIntRange onnx__sparse_tensor_proto__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 3 }
+};
+const ProtobufCMessageDescriptor onnx__sparse_tensor_proto__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "onnx.SparseTensorProto",
+  "SparseTensorProto",
+  "Onnx__SparseTensorProto",
+  "onnx",
+  sizeof(Onnx__SparseTensorProto),
+  3,
+  onnx__sparse_tensor_proto__field_descriptors,
+  onnx__sparse_tensor_proto__field_indices_by_name,
+  1,  onnx__sparse_tensor_proto__number_ranges,
+  (ProtobufCMessageInit) onnx__sparse_tensor_proto__init,
   NULL,NULL,NULL    /* reserved[123] */
 };

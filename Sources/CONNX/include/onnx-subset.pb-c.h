@@ -24,6 +24,7 @@ typedef struct Onnx__NodeProto Onnx__NodeProto;
 typedef struct Onnx__AttributeProto Onnx__AttributeProto;
 typedef struct Onnx__TensorProto Onnx__TensorProto;
 typedef struct Onnx__TensorProto__Segment Onnx__TensorProto__Segment;
+typedef struct Onnx__SparseTensorProto Onnx__SparseTensorProto;
 
 
 /* --- enums --- */
@@ -155,7 +156,8 @@ struct  Onnx__ValueInfoProto
 
 /*
  * The computation: nodes in topological order plus the initializers (weights) they consume by name.
- * sparse_initializer (15), value_info (13) and quantization_annotation (14) are not read.
+ * value_info (13) and quantization_annotation (14) are not read. sparse_initializer is read only to
+ * refuse it: wave does not densify sparse weights.
  */
 struct  Onnx__GraphProto
 {
@@ -165,6 +167,8 @@ struct  Onnx__GraphProto
   char *name;
   size_t n_initializer;
   Onnx__TensorProto **initializer;
+  size_t n_sparse_initializer;
+  Onnx__SparseTensorProto **sparse_initializer;
   char *doc_string;
   size_t n_input;
   Onnx__ValueInfoProto **input;
@@ -173,7 +177,7 @@ struct  Onnx__GraphProto
 };
 #define ONNX__GRAPH_PROTO__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&onnx__graph_proto__descriptor) \
-    , 0,NULL, NULL, 0,NULL, NULL, 0,NULL, 0,NULL }
+    , 0,NULL, NULL, 0,NULL, 0,NULL, NULL, 0,NULL, 0,NULL }
 
 
 /*
@@ -308,6 +312,23 @@ struct  Onnx__TensorProto
 #define ONNX__TENSOR_PROTO__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&onnx__tensor_proto__descriptor) \
     , 0,NULL, 0, 0, NULL, 0,NULL, 0,NULL, 0,NULL, 0,NULL, NULL, NULL, 0, {0,NULL}, 0,NULL, 0, ONNX__TENSOR_PROTO__DATA_LOCATION__DEFAULT, 0,NULL, 0,NULL }
+
+
+/*
+ * A sparse tensor in coordinate form: the non-zero `values` (1-D, their name is the tensor's), their
+ * `indices` (INT64, [NNZ] linearized or [NNZ, rank]) and the dense shape.
+ */
+struct  Onnx__SparseTensorProto
+{
+  ProtobufCMessage base;
+  Onnx__TensorProto *values;
+  Onnx__TensorProto *indices;
+  size_t n_dims;
+  int64_t *dims;
+};
+#define ONNX__SPARSE_TENSOR_PROTO__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&onnx__sparse_tensor_proto__descriptor) \
+    , NULL, NULL, 0,NULL }
 
 
 /* Onnx__StringStringEntryProto methods */
@@ -465,6 +486,25 @@ Onnx__TensorProto *
 void   onnx__tensor_proto__free_unpacked
                      (Onnx__TensorProto *message,
                       ProtobufCAllocator *allocator);
+/* Onnx__SparseTensorProto methods */
+void   onnx__sparse_tensor_proto__init
+                     (Onnx__SparseTensorProto         *message);
+size_t onnx__sparse_tensor_proto__get_packed_size
+                     (const Onnx__SparseTensorProto   *message);
+size_t onnx__sparse_tensor_proto__pack
+                     (const Onnx__SparseTensorProto   *message,
+                      uint8_t             *out);
+size_t onnx__sparse_tensor_proto__pack_to_buffer
+                     (const Onnx__SparseTensorProto   *message,
+                      ProtobufCBuffer     *buffer);
+Onnx__SparseTensorProto *
+       onnx__sparse_tensor_proto__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   onnx__sparse_tensor_proto__free_unpacked
+                     (Onnx__SparseTensorProto *message,
+                      ProtobufCAllocator *allocator);
 /* --- per-message closures --- */
 
 typedef void (*Onnx__StringStringEntryProto_Closure)
@@ -494,6 +534,9 @@ typedef void (*Onnx__TensorProto__Segment_Closure)
 typedef void (*Onnx__TensorProto_Closure)
                  (const Onnx__TensorProto *message,
                   void *closure_data);
+typedef void (*Onnx__SparseTensorProto_Closure)
+                 (const Onnx__SparseTensorProto *message,
+                  void *closure_data);
 
 /* --- services --- */
 
@@ -512,6 +555,7 @@ extern const ProtobufCMessageDescriptor onnx__tensor_proto__descriptor;
 extern const ProtobufCMessageDescriptor onnx__tensor_proto__segment__descriptor;
 extern const ProtobufCEnumDescriptor    onnx__tensor_proto__data_type__descriptor;
 extern const ProtobufCEnumDescriptor    onnx__tensor_proto__data_location__descriptor;
+extern const ProtobufCMessageDescriptor onnx__sparse_tensor_proto__descriptor;
 
 PROTOBUF_C__END_DECLS
 

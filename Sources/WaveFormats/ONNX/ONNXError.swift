@@ -25,6 +25,7 @@ public enum ONNXError: Error, CustomStringConvertible, Equatable, Sendable {
     case conflictingPayloads(tensor: String, fields: [String])
     case fieldTypeMismatch(tensor: String, field: String, dataType: Int32)
     case segmentedTensor(tensor: String)
+    case sparseInitializers(count: Int, first: String)
     case valueOutOfRange(tensor: String, field: String, index: Int, value: Int64)
     // External data
     case externalWithoutFolder(tensor: String)
@@ -78,6 +79,9 @@ public enum ONNXError: Error, CustomStringConvertible, Equatable, Sendable {
             return "ONNX: tensor '\(tensor)' has data in several fields \(fields); exactly one is allowed"
         case let .segmentedTensor(tensor):
             return "ONNX: tensor '\(tensor)' is a segment of a larger tensor, which wave does not reassemble"
+        case let .sparseInitializers(count, first):
+            return "ONNX: the graph has \(count) sparse initializer\(count == 1 ? "" : "s") (first: '\(first)'), which wave does not read; "
+                + "export the model with dense initializers"
         case let .valueOutOfRange(tensor, field, index, value):
             return "ONNX: tensor '\(tensor)' \(field)[\(index)] = \(value) does not fit its data type (corrupt file?)"
         case let .externalWithoutFolder(tensor):

@@ -95,6 +95,11 @@ public final class ONNXModel: @unchecked Sendable {
             guard !set.contains(name) else { throw ONNXError.duplicateTensor(name: name) }
             set.add(name, try decoder.decode(t, name: name))
         }
+        // Sparse weights would otherwise be missing from the tensors without a word: refused by name.
+        if graph.n_sparse_initializer > 0 {
+            let first = graph.sparse_initializer[0]?.pointee.values?.pointee.name
+            throw ONNXError.sparseInitializers(count: graph.n_sparse_initializer, first: first.map { String(cString: $0) } ?? "")
+        }
 
         var nodes: [ONNXNode] = []
         nodes.reserveCapacity(graph.n_node)
