@@ -29,9 +29,6 @@ import WaveFormats
         let data = acts.tokens.array.withUnsafeBufferPointer { Data(buffer: $0) }
         try! data.write(to: URL(fileURLWithPath: dump))
     }
-    // --kernel-split: every kernel splits its own work across the threads (as training does)
-    // instead of each thread running the whole forward for its share of the batch.
-    if CommandLine.arguments.contains("--kernel-split") { Engine.splitInferenceBatches = false }
     Profile.reset()
     Profile.enabled = true
     let t0 = now()

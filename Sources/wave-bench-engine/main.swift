@@ -2,8 +2,7 @@
 // per-kernel breakdown, and (mode `fmnist`) the 1-epoch Fashion-MNIST check of the library.
 //   wave-bench-engine bench [--shape 32|224|all] [--threads 2] [--steps 5] [--json]
 //   wave-bench-engine fmnist [--dir DIR] [--threads 2] [--epochs 1] [--batch 64] [--lr 1e-3] [--size 28]
-//   wave-bench-engine dinov2 [--onnx PATH] [--batch 8] [--threads 2] [--steps 5] [--dump FILE] [--kernel-split]   (forward only)
-// A/B switches (defaults are the engine's): --serial-heads, --serial-backward-products.
+//   wave-bench-engine dinov2 [--onnx PATH] [--batch 8] [--threads 2] [--steps 5] [--dump FILE]   (forward only)
 import Foundation
 import WaveEngine
 import WaveFormats
@@ -16,8 +15,6 @@ let mode = args.isEmpty ? "bench" : args.removeFirst()
 }
 let threads = Int(option("--threads", "2"))!
 Engine.configure(threads: threads)
-if args.contains("--serial-heads") { Engine.parallelAttentionHeads = false }
-if args.contains("--serial-backward-products") { Engine.concurrentBackwardProducts = false }
 
 func now() -> Double { Double(DispatchTime.now().uptimeNanoseconds) * 1e-9 }
 

@@ -6,7 +6,7 @@ import Testing
 @Suite struct KernelTests {
     init() { Engine.configure(threads: 2) }
 
-    /// The second size is above the threshold where the backward's two products run concurrently.
+    /// The second size has more rows than one worker chunk.
     @Test(arguments: [(37, 21, 19), (301, 67, 61)])
     func linearForwardAndBackwardMatchNaive(rows: Int, inF: Int, outF: Int) {
         let x = randomFloats(rows * inF, seed: 1), w = randomFloats(outF * inF, seed: 2), b = randomFloats(outF, seed: 3)
@@ -26,24 +26,46 @@ import Testing
         #expect(scaledError(dbF, dbS) < 1e-6)
     }
 
-    /// Training is bit-identical at any thread count (TrainerTests) only if the backward's two
-    /// products, run concurrently above 2^20 multiply-adds at 2 and 3 workers, give exactly what
-    /// they give one after the other on OpenBLAS's threads (1 or 4 workers).
-    @Test func concurrentBackwardProductsAreBitIdenticalToSerialOnes() {
-        let rows = 301, inF = 67, outF = 61
-        #expect(rows * inF * outF >= 1 << 20)
+    /// Training is bit-identical at any thread count (TrainerTests) because every product is cut
+    /// into tiles fixed by its shape and each tile is one whole single-threaded sgemm call, whichever
+    /// worker runs it. 1100 rows × 96 × 200 cuts dinp into 5 row tiles and dW into 3 (Product.tiles):
+    /// the backward must give the very same bits at 1-4 workers, and its tiles must cover C exactly
+    /// (against the naive reference).
+    @Test func tiledProductsAreBitIdenticalAtAnyThreadCount() {
+        let rows = 1100, inF = 96, outF = 200
         let x = randomFloats(rows * inF, seed: 1), w = randomFloats(outF * inF, seed: 2), g = randomFloats(rows * outF, seed: 4)
-        func backward(threads: Int, concurrent: Bool = true) -> [Float] {
+        x.withUnsafeBufferPointer { xp in
+            g.withUnsafeBufferPointer { gp in
+                let dinp = Product(false, false, rows, inF, outF, gp.baseAddress!, outF, w, inF, beta: 0, UnsafeMutablePointer(bitPattern: 64)!, inF)
+                let dw = Product(true, false, outF, inF, rows, gp.baseAddress!, outF, xp.baseAddress!, inF, beta: 1, UnsafeMutablePointer(bitPattern: 64)!, inF)
+                #expect(dinp.tiles.count == 5 && dw.tiles.count == 3)
+            }
+        }
+        func backward(threads: Int) -> [Float] {
             Engine.configure(threads: threads)
-            Engine.concurrentBackwardProducts = concurrent
-            defer { Engine.concurrentBackwardProducts = true; Engine.configure(threads: 2) }
+            defer { Engine.configure(threads: 2) }
             var dx = [Float](repeating: 0, count: rows * inF), dw = [Float](repeating: 0.5, count: outF * inF)
             linearBackward(dinp: &dx, dweight: &dw, dbias: nil, dout: g, inp: x, weight: w, rows: rows, inF: inF, outF: outF)
             return dx + dw
         }
-        let serial = backward(threads: 1)
-        for threads in [2, 3, 4] { #expect(backward(threads: threads) == serial, "\(threads) threads") }
-        #expect(backward(threads: 2, concurrent: false) == serial)
+        let one = backward(threads: 1)
+        for threads in [2, 3, 4] { #expect(backward(threads: threads) == one, "\(threads) threads") }
+        var dxS = [Float](repeating: 0, count: rows * inF), dwS = [Float](repeating: 0.5, count: outF * inF)
+        var dbS = [Float](repeating: 0, count: outF)
+        linearBackwardNaive(dinp: &dxS, dweight: &dwS, dbias: &dbS, dout: g, inp: x, weight: w, rows: rows, inF: inF, outF: outF)
+        #expect(scaledError(Array(one.prefix(rows * inF)), dxS) < 1e-6)
+        #expect(scaledError(Array(one.suffix(outF * inF)), dwS) < 1e-6)
+    }
+
+    /// Tiles split C's longer side only, never the summed dimension, into a count set by the shape.
+    @Test func tilesCutTheLongerSideByShapeAlone() {
+        let p = UnsafeMutablePointer<Float>(bitPattern: 64)!
+        #expect(Product(false, true, 64, 64, 64, p, 64, p, 64, beta: 0, p, 64).tiles.count == 1)
+        let tall = Product(false, true, 4160, 768, 192, p, 192, p, 192, beta: 0, p, 768).tiles
+        #expect(tall.count == 8 && tall.allSatisfy { $0.n == 768 && $0.k == 192 } && tall.map(\.m).reduce(0, +) == 4160)
+        let wide = Product(true, false, 192, 768, 4160, p, 192, p, 768, beta: 1, p, 768).tiles
+        #expect(wide.count == 8 && wide.allSatisfy { $0.m == 192 && $0.k == 4160 } && wide.map(\.n).reduce(0, +) == 768)
+        #expect(wide[1].b == p + 96 && wide[1].c == p + 96)
     }
 
     @Test(arguments: [16, 24, 5])

@@ -7,17 +7,17 @@ import WaveFormats
     /// 40 steps, and the same seed must give bit-identical parameters. (A left-half/right-half
     /// task is not learnable this fast by a ViT — PyTorch's doesn't either: with near-uniform
     /// initial attention the class token sees the mean of the patches, equal for both classes.)
-    func run(seed: UInt64, threads: Int = 2, side: Int = 8, batch B: Int = 8) throws
+    func run(seed: UInt64, threads: Int = 2, side: Int = 8, batch B: Int = 8, width: Int = 16, steps: Int = 40) throws
         -> (first: Float, last: Float, params: [Float]) {
         Engine.configure(threads: threads)
-        let config = ViTConfig(imageSize: side, patchSize: 4, inChannels: 1, numClasses: 2, embedDim: 16, depth: 2,
-                               numHeads: 2, mlpDim: 32)
+        let config = ViTConfig(imageSize: side, patchSize: 4, inChannels: 1, numClasses: 2, embedDim: width, depth: 2,
+                               numHeads: 2, mlpDim: 2 * width)
         let model = try ViTModel(config: config, seed: seed)
         let trainer = Trainer(model: model, batch: B, optimizer: AdamWConfig(weightDecay: 0.01),
-                              schedule: CosineSchedule(baseLR: 3e-3, warmupSteps: 5, totalSteps: 40), labelSmoothing: 0)
+                              schedule: CosineSchedule(baseLR: 3e-3, warmupSteps: 5, totalSteps: steps), labelSmoothing: 0)
         var rng = SeededRNG(seed: 99)
         var first: Float = 0, last: Float = 0
-        for step in 0..<40 {
+        for step in 0..<steps {
             let n = side * side
             var x = [Float](repeating: 0, count: B * n), y = [Int32](repeating: 0, count: B)
             for b in 0..<B {
@@ -37,16 +37,18 @@ import WaveFormats
         #expect(a.params == b.params)
     }
 
-    /// Reductions (bias, LayerNorm and LayerScale gradients) split rows by the row count, never by the
-    /// worker count, so the thread count changes nothing: 16 images of 17 tokens give 272 rows,
-    /// enough for every reduction to split into several parts. (Tests run concurrently and share
-    /// the engine's configuration, so another suite may reconfigure it meanwhile; the property
-    /// holds whatever it is.)
+    /// Reductions (bias, LayerNorm and LayerScale gradients) split rows by the row count, products
+    /// into tiles by their shape, batches into shards by the model, never by the worker count, so
+    /// the thread count changes nothing. 48 images of 17 tokens at width 128 give products of
+    /// 816 × 128 × 256 (OpenBLAS's own threading would split these, and its AVX2 kernels then sum
+    /// differently) that cut into 3 tiles. (Tests run concurrently and share the engine's
+    /// configuration, so another suite may reconfigure it meanwhile; the property holds whatever it is.)
     @Test func theThreadCountDoesNotChangeTraining() throws {
-        let one = try run(seed: 7, threads: 1, side: 16, batch: 16)
-        let three = try run(seed: 7, threads: 3, side: 16, batch: 16)
+        let one = try run(seed: 7, threads: 1, side: 16, batch: 48, width: 128, steps: 6)
+        let three = try run(seed: 7, threads: 3, side: 16, batch: 48, width: 128, steps: 6)
         let differing = zip(one.params, three.params).filter { $0 != $1 }.count
         #expect(differing == 0, "\(differing) of \(one.params.count) parameters differ")
+        #expect(one.last != one.first)
         Engine.configure(threads: 2)
     }
 }

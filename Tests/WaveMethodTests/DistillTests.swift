@@ -121,6 +121,24 @@ struct TinyDistillation {
         for n in a.others.order { #expect(a.others[n]!.floats() == b.others[n]!.floats(), "\(n)") }
     }
 
+    /// Distillation (template builds, engine steps, template gradients, AdamW) gives the same bundle
+    /// at any thread count: every split in it is fixed by shapes, never by the workers.
+    @Test func theThreadCountDoesNotChangeDistillation() throws {
+        let p = try TinyDistillation()
+        func distil(threads: Int) throws -> WaveTemplates {
+            Engine.configure(threads: threads)
+            defer { Engine.configure(threads: 2) }
+            let d = try Distiller(templates: p.templates, teacher: p.teacher, dataset: p.data, settings: p.settings(steps: 6))
+            try d.run()
+            return d.result()
+        }
+        let one = try distil(threads: 1), three = try distil(threads: 3)
+        for (ca, cb) in zip(one.components, three.components) {
+            #expect(ca.templates == cb.templates && ca.scalers == cb.scalers, "\(ca.spec.name)")
+        }
+        for n in one.others.order { #expect(one.others[n]!.floats() == three.others[n]!.floats(), "\(n)") }
+    }
+
     @Test func aCheckpointOfAnotherRunIsRefused() throws {
         let p = try TinyDistillation()
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("wave-ckpt-\(UUID())").path
@@ -224,8 +242,20 @@ struct TinyDistillation {
     }
 
     /// The feature-KD term's gradient, through the fixed ridge map, the pooling and the frozen-template
-    /// build, matches central finite differences on scalers, norm and stem entries (the KD weight is
-    /// scaled up so that the differences stand above Float rounding).
+    /// build, matches central finite differences on scalers and norm entries.
+    ///
+    /// Tolerance, measured (2026-12-01, AVX2 and AVX kernels alike): the loss (about 14) evaluated in
+    /// Float32 jitters by up to ~2.5e-5 between nearby parameters (20-30 ulps: the forward's rounding
+    /// through the ridge map), whatever the step, so a central difference carries ±ε/2h of noise:
+    /// ±1.3e-3 at h = 1e-2, where the old bound (3e-2 of |fd|+|an| floored at 1e-2, i.e. 3e-4 absolute)
+    /// failed on the smallest gradients (|∂| ≈ 4e-3 and 1e-4: differences of 3.6e-4 on the Zen/Haswell
+    /// kernels, 6.6e-4..1.3e-3 with OpenBLAS's thread split). Differences at h = 3e-2, 1e-2, 3e-3 and
+    /// 1e-3 agree with the analytic gradient to 0.05-1% on every entry above 0.1 (no truncation error
+    /// at 3e-2), so the cause is Float rounding, not the gradient. The bound is now 3% of the larger
+    /// value plus the noise floor 4e-6·|L|/2h, at h = 3e-2 (about 1e-3).
+    /// It still catches real errors: the gradients above 0.03 resolve a 10% error (checked below on
+    /// the analytic values scaled by 0.9 and 1.1), and dropping the mean-patch half of the pooled
+    /// features' gradient (a deliberate bug tried by hand in `FitKDTerm.apply`) fails 8 of 10 probes.
     @Test func theFitsFeatureKDGradientMatchesFiniteDifferences() throws {
         let p = try TinyDistillation(images: 32)
         let other = try Teacher.compute(ancestry: Synthetic.vit(Synthetic.tiny, seed: 99), config: Synthetic.tiny, dataset: p.data,
@@ -255,9 +285,12 @@ struct TinyDistillation {
         for c in m.components where ["qkv", "fc1", "fc2", "norm1.w"].contains(c.spec.name) {
             probes += [("scalers.\(c.spec.name)", 1), ("scalers.\(c.spec.name)", c.shape.scalerCount + 2)]
         }
+        let h: Float = 3e-2, noise = 4e-6 * abs(try loss()) / (2 * Double(h))
+        func agrees(_ fd: Double, _ an: Double) -> Bool { abs(fd - an) <= 3e-2 * max(abs(fd), abs(an)) + noise }
+        var resolving = 0
         for (name, k) in probes {
             let ptr = m.pointer(name) + k
-            let saved = ptr.pointee, h: Float = 1e-2
+            let saved = ptr.pointee
             ptr.pointee = saved + h
             let up = try loss()
             ptr.pointee = saved - h
@@ -265,7 +298,12 @@ struct TinyDistillation {
             ptr.pointee = saved
             let fd = (up - down) / (2 * Double(h))
             let an = Double(m.grads.pointer[m.layout[name]!.offset + k])
-            #expect(abs(fd - an) / max(1e-2, abs(fd) + abs(an)) < 3e-2, "\(name)[\(k)]: analytic \(an), finite difference \(fd)")
+            #expect(agrees(fd, an), "\(name)[\(k)]: analytic \(an), finite difference \(fd), noise floor \(noise)")
+            if abs(an) > 0.03 {
+                resolving += 1
+                #expect(!agrees(fd, 1.1 * an) && !agrees(fd, 0.9 * an), "\(name)[\(k)]: a 10% error would pass")
+            }
         }
+        #expect(resolving >= 6, "too few probes above the noise floor: \(resolving)")
     }
 }

@@ -6,10 +6,8 @@ import WaveTensor
 // each head's softmax (and its backward) runs between that head's products while its scores are in
 // cache.
 
-/// Per-head products run concurrently on the engine's workers, so inside `forEachHead` OpenBLAS is
-/// set to one thread and each head's product is one whole call. (Before, OpenBLAS kept its threads
-/// and every product was cut into row blocks under its threading threshold, m·n·k ≤ 65536·4 in
-/// 0.3.21's interface/gemm.c: 18 calls of 15 rows for a 257-token head, measured slower.)
+/// One head's product: a whole single-threaded sgemm call (OpenBLAS always is, WaveTensor `BLAS`);
+/// the heads themselves run concurrently on the engine's workers (`forEachHead`).
 @inline(__always)
 func sgemmSingleThreaded(_ transA: Bool, _ m: Int, _ n: Int, _ k: Int, alpha: Float = 1,
                          _ a: UnsafePointer<Float>, _ lda: Int, _ transB: Bool, _ b: UnsafePointer<Float>, _ ldb: Int,
@@ -17,19 +15,12 @@ func sgemmSingleThreaded(_ transA: Bool, _ m: Int, _ n: Int, _ k: Int, alpha: Fl
     sgemm(transA, transB, m, n, k, alpha: alpha, a, lda, b, ldb, beta: 0, c, ldc)
 }
 
-/// Runs body(b, h) for every (batch, head) pair, split across the engine's workers with OpenBLAS
-/// single-threaded meanwhile (it is built thread-safe and serves concurrent callers); or, with
-/// `Engine.parallelAttentionHeads` off, one pair after another on OpenBLAS's threads.
+/// Runs body(b, h) for every (batch, head) pair, split across the engine's workers (inline inside
+/// a batch shard). Each pair's work is the same whichever worker runs it.
 @inline(__always)
 func forEachHead(_ s: AttentionShape, _ body: @Sendable (Int, Int) -> Void) {
-    let pairs = s.batch * s.heads, heads = s.heads
-    if Engine.parallelAttentionHeads && Engine.workers > 1 && pairs > 1 && BatchSplit.worker == nil {
-        BLASThreads.singleThreaded {
-            parallelChunks(pairs) { lo, hi in for i in lo..<hi { body(i / heads, i % heads) } }
-        }
-    } else {
-        for i in 0..<pairs { body(i / heads, i % heads) }
-    }
+    let heads = s.heads
+    parallelChunks(s.batch * s.heads) { lo, hi in for i in lo..<hi { body(i / heads, i % heads) } }
 }
 
 struct AttentionShape: Sendable, CustomStringConvertible {

@@ -5,19 +5,20 @@ import Darwin
 #endif
 import Dispatch
 
-/// Inference splits a batch into shards of a few images, and the engine's workers take the shards:
-/// each runs the whole forward for its images, single-threaded, with no synchronization until the
-/// end. Measured on the DINOv2 forward (2 threads, batch 8): about 15% faster than every kernel
-/// splitting its own work (OpenBLAS's threads inside each product, `parallelChunks` in the
-/// elementwise kernels), which synchronizes a few hundred times per forward.
-/// Training keeps the per-kernel split: its gradients would need a reduction across the shards.
+/// Every forward (training and inference) splits a batch into shards of a few images, and the
+/// engine's workers take the shards: each runs the whole forward for its images, single-threaded,
+/// with no synchronization until the end. Measured on the DINOv2 forward (2 threads, batch 8):
+/// about 15% faster than every kernel splitting its own work, which synchronizes a few hundred
+/// times per forward. The backward splits each kernel's work instead (`runProducts`,
+/// `parallelChunks`): its weight gradients would need a reduction across the shards.
 ///
 /// A shard's size is fixed by the model and the batch size (`imagesPerShard`), never by the thread
 /// count: OpenBLAS may compute a row differently by its place in a call (edge kernels), so fixed
-/// shards make an image's outputs the same at any thread count (`InferenceTests`).
+/// shards make an image's outputs the same at any thread count, and a training forward's the same
+/// as an inference forward's (`InferenceTests`, `GoldenTests`).
 ///
-/// Inside a shard, `parallelChunks` and `forEachHead` run inline and OpenBLAS stays at one thread;
-/// the shard's index is thread-local, so other engine users in the process are not affected.
+/// Inside a shard, `parallelChunks`, `forEachHead` and `runProducts` run inline; the shard's index
+/// is thread-local, so other engine users in the process are not affected.
 enum BatchSplit {
     /// Token rows per shard at most, rounded up to whole images: DINOv2 at 224 px (257 tokens)
     /// gets four images per shard, a 32-px ViT (65 tokens) sixteen. Measured on the DINOv2
@@ -48,19 +49,17 @@ enum BatchSplit {
     }
 
     /// Runs body(imageRange) for consecutive shards of `imagesPerShard` images covering 0..<batch,
-    /// spread over the engine's workers (contiguous runs of shards, one run per worker), each worker
-    /// with OpenBLAS single-threaded. Inside another split, the shards run one after another.
+    /// spread over the engine's workers (contiguous runs of shards, one run per worker). Inside
+    /// another split, the shards run one after another.
     static func run(batch: Int, imagesPerShard: Int, _ body: @Sendable (Range<Int>) -> Void) {
         let shards = (batch + imagesPerShard - 1) / imagesPerShard
         @Sendable func range(_ s: Int) -> Range<Int> { s * imagesPerShard ..< min(batch, (s + 1) * imagesPerShard) }
         let workers = worker == nil ? min(Engine.workers, shards) : 1
         if workers <= 1 { for s in 0..<shards { body(range(s)) }; return }
-        BLASThreads.singleThreaded {
-            DispatchQueue.concurrentPerform(iterations: workers) { w in
-                pthread_setspecific(key, UnsafeRawPointer(bitPattern: w + 1))
-                defer { pthread_setspecific(key, nil) }
-                for s in shards * w / workers ..< shards * (w + 1) / workers { body(range(s)) }
-            }
+        DispatchQueue.concurrentPerform(iterations: workers) { w in
+            pthread_setspecific(key, UnsafeRawPointer(bitPattern: w + 1))
+            defer { pthread_setspecific(key, nil) }
+            for s in shards * w / workers ..< shards * (w + 1) / workers { body(range(s)) }
         }
     }
 }

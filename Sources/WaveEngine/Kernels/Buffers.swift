@@ -1,4 +1,5 @@
 import Dispatch
+import WaveTensor
 
 /// A heap Float32 array with a stable, 64-byte-aligned address, owned by the engine. Activations,
 /// parameters, gradients and optimizer state live in these so kernels can take raw pointers
@@ -37,25 +38,16 @@ struct SendablePointer<T>: @unchecked Sendable {
     init(_ p: UnsafePointer<T>) { self.p = UnsafeMutablePointer(mutating: p) }
 }
 
-/// How many workers elementwise kernels split across. Set once with `Engine.configure`.
+/// How many workers the engine's kernels and batch shards spread over. Results never depend on it
+/// (reductions and products are cut by their shapes, `reductionParts`, `Product.tiles`, batches by
+/// the model, `BatchSplit`); it only sets the speed.
 public enum Engine {
     nonisolated(unsafe) static var workers = 1
-    /// Attention's per-head sgemm calls run on the engine's workers concurrently (true) or one
-    /// after another, each using OpenBLAS's own threads (false). Set before training starts.
-    nonisolated(unsafe) public static var parallelAttentionHeads = true
-    /// With 2 or 3 workers, a linear layer's backward runs its two products (input and weight
-    /// gradients) concurrently, each whole and single-threaded, instead of one after the other on
-    /// OpenBLAS's threads (Linear.swift; `wave-bench-engine --serial-backward-products` measures both).
-    nonisolated(unsafe) public static var concurrentBackwardProducts = true
-    /// Inference forwards split the batch across the workers (`BatchSplit`) instead of splitting
-    /// every kernel's work (`wave-bench-engine dinov2 --kernel-split` measures the other way).
-    nonisolated(unsafe) public static var splitInferenceBatches = true
 
-    /// Fixes OpenBLAS threads and the engine's own worker count once per process
-    /// (INPUTS.md: switching OpenBLAS threads per call costs more than it saves).
+    /// Sets the engine's worker count (OpenBLAS itself stays single-threaded: WaveTensor `BLAS`).
     public static func configure(threads: Int) {
         precondition(threads >= 1)
-        BLASThreads.set(threads)
+        BLAS.ensureSingleThreaded()
         workers = threads
     }
 }

@@ -1,5 +1,3 @@
-import COpenBLAS
-import Dispatch
 import WaveTensor
 
 // Linear layers in PyTorch layout: W is [outF, inF], activations are [rows, features] row-major.
@@ -7,7 +5,8 @@ import WaveTensor
 //   backward  dinp = dout · W        (overwritten, or added when `accumulate`)
 //             dW  += doutᵀ · inp
 //             db  += Σ_rows dout
-// Every product goes through cblas_sgemm; the bias is pre-filled into `out` so the product lands on
+// Every product goes through the engine's tiled sgemm (Products.swift: tiles fixed by the shape,
+// so the thread count changes nothing); the bias is pre-filled into `out` so the product lands on
 // it with beta = 1 instead of a separate pass.
 
 func linearForward(_ out: UnsafeMutablePointer<Float>, _ inp: UnsafePointer<Float>,
@@ -16,36 +15,20 @@ func linearForward(_ out: UnsafeMutablePointer<Float>, _ inp: UnsafePointer<Floa
     if let bias {
         for r in 0..<rows { (out + r * outF).update(from: bias, count: outF) }
     }
-    sgemm(false, true, rows, outF, inF, inp, inF, weight, inF, beta: bias == nil ? 0 : 1, out, outF)
+    parallelSgemm(false, true, rows, outF, inF, inp, inF, weight, inF, beta: bias == nil ? 0 : 1, out, outF)
 }
 
+/// dinp and dW are independent products of equal work: their tiles share the workers in one go
+/// (at 2 threads each is one tile up to 2^22 multiply-adds, so the two run side by side, whole).
 func linearBackward(dinp: UnsafeMutablePointer<Float>?, dweight: UnsafeMutablePointer<Float>,
                     dbias: UnsafeMutablePointer<Float>?, dout: UnsafePointer<Float>,
                     inp: UnsafePointer<Float>, weight: UnsafePointer<Float>,
                     rows: Int, inF: Int, outF: Int, accumulate: Bool = false) {
-    if let dinp, Engine.concurrentBackwardProducts, Engine.workers == 2 || Engine.workers == 3, rows * inF * outF >= 1 << 20 {
-        // dinp and dW are independent products of equal size: each runs whole and single-threaded
-        // on its own core, instead of one after the other on OpenBLAS's pool, which splits every
-        // product and synchronizes inside it. Never cut into row blocks: OpenBLAS may compute a row
-        // differently by its place in a call (edge kernels), and training must not depend on the
-        // thread count (KernelTests). With 4+ workers OpenBLAS's own split takes over.
-        let di = SendablePointer(dinp), dw = SendablePointer(dweight), dp = SendablePointer(dout)
-        let ip = SendablePointer(inp), wp = SendablePointer(weight)
-        BLASThreads.singleThreaded {
-            DispatchQueue.concurrentPerform(iterations: 2) { t in
-                if t == 0 {
-                    sgemm(false, false, rows, inF, outF, dp.p, outF, wp.p, inF, beta: accumulate ? 1 : 0, di.p, inF)
-                } else {
-                    sgemm(true, false, outF, inF, rows, dp.p, outF, ip.p, inF, beta: 1, dw.p, inF)
-                }
-            }
-        }
-    } else {
-        if let dinp {
-            sgemm(false, false, rows, inF, outF, dout, outF, weight, inF, beta: accumulate ? 1 : 0, dinp, inF)
-        }
-        sgemm(true, false, outF, inF, rows, dout, outF, inp, inF, beta: 1, dweight, inF)
+    var products = [Product(true, false, outF, inF, rows, dout, outF, inp, inF, beta: 1, dweight, inF)]
+    if let dinp {
+        products.append(Product(false, false, rows, inF, outF, dout, outF, weight, inF, beta: accumulate ? 1 : 0, dinp, inF))
     }
+    runProducts(products)
     if let dbias { columnSums(dout, rows: rows, cols: outF, into: dbias) }
 }
 

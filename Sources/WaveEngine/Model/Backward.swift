@@ -20,8 +20,8 @@ extension ViTModel {
         if let dlogits, let hw = off.headw, let hb = off.headb {
             let K = a.K
             // ∂tokens[b,0] += dlogits[b] · Wh (strided rows), ∂Wh += dlogitsᵀ · tokens[:,0], ∂bh += Σ_b dlogits[b].
-            sgemm(false, false, B, D, K, dlogits, K, w + hw, D, beta: 1, dtok, tokStride)
-            sgemm(true, false, K, D, B, dlogits, K, a.tokens.pointer, tokStride, beta: 1, g + hw, D)
+            runProducts([Product(false, false, B, D, K, dlogits, K, w + hw, D, beta: 1, dtok, tokStride),
+                         Product(true, false, K, D, B, dlogits, K, a.tokens.pointer, tokStride, beta: 1, g + hw, D)])
             columnSums(dlogits, rows: B, cols: K, into: g + hb)
         }
         let dresFull = a.dres.pointer
@@ -88,7 +88,7 @@ extension ViTModel {
             addInPlace(g + off.cls, db, D)
             (gathered + b * P * D).update(from: db + D, count: P * D)
         }
-        sgemm(true, false, D, F, B * P, gathered, D, a.patches.pointer, F, beta: 1, g + off.pew, F)
+        parallelSgemm(true, false, D, F, B * P, gathered, D, a.patches.pointer, F, beta: 1, g + off.pew, F)
         columnSums(gathered, rows: B * P, cols: D, into: g + off.peb)
         }
     }

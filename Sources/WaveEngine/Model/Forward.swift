@@ -17,7 +17,6 @@ extension ViTModel {
     /// `imagesPerShard` is the model's (`BatchSplit.imagesPerShard`) except in tests.
     func forward(images: UnsafePointer<Float>, _ a: ViTActivations, classTokenOnly: Bool, imagesPerShard: Int) {
         a.classTokenOnly = classTokenOnly
-        guard a.inference, Engine.splitInferenceBatches else { return forward(images: images, a, a.batch, 0..<a.batch) }
         let img = SendablePointer(images)
         BatchSplit.run(batch: a.batch, imagesPerShard: imagesPerShard) { range in
             self.forward(images: UnsafePointer(img.p), a, a.batch, range)
@@ -25,13 +24,16 @@ extension ViTModel {
     }
 
     /// The forward for images `range` of the batch, on the matching rows of every (batch-major)
-    /// activation buffer: the whole batch in training, one shard of it in a batch-split inference.
+    /// activation buffer (`BatchSplit`: training and inference alike, so both compute the same).
     private func forward(images: UnsafePointer<Float>, _ a: ViTActivations, _ fullBatch: Int, _ range: Range<Int>) {
         let c = config, B = range.count, T = a.T, P = a.P, D = a.D, M = a.M, F = a.F
         let classTokenOnly = a.classTokenOnly
         let w = params.pointer
-        // This shard's rows of a [fullBatch, …] buffer.
+        // This shard's rows of a [fullBatch, …] buffer; in the compact last block, of a buffer that
+        // holds one row per image where it has T (probs [B·H, T], the class rows [B, D], …), so the
+        // backward finds them contiguous from the batch's first image.
         func rows(_ buf: FloatBuffer) -> UnsafeMutablePointer<Float> { buf.pointer + buf.count / fullBatch * range.lowerBound }
+        func classRows(_ buf: FloatBuffer) -> UnsafeMutablePointer<Float> { buf.pointer + buf.count / (fullBatch * T) * range.lowerBound }
         Profile.measure(.stem) {
         let S = c.imageSize
         unfoldPatches(images + range.lowerBound * c.inChannels * S * S, into: rows(a.patches), batch: B)
@@ -53,15 +55,18 @@ extension ViTModel {
         for (l, o) in off.blocks.enumerated() {
             let L = a.layer(l), x = rows(a.blockInput(l))
             let compact = classTokenOnly && l == c.depth - 1
-            let ln1 = rows(L.ln1), qkv = rows(L.qkv), attnY = rows(L.attnY), proj = rows(L.proj), mid = rows(L.mid)
-            let ln2 = rows(L.ln2), fc1 = rows(L.fc1), gelu = rows(L.gelu), fc2 = rows(L.fc2)
+            let ln1 = rows(L.ln1), qkv = rows(L.qkv)
+            // After attention: every token's rows, or the class rows only in the compact block.
+            let after = compact ? classRows : rows
+            let attnY = after(L.attnY), proj = after(L.proj), mid = after(L.mid)
+            let ln2 = after(L.ln2), fc1 = after(L.fc1), gelu = after(L.gelu), fc2 = after(L.fc2)
             Profile.measure(.layerNorm) { layerNormForward(ln1, mean: rows(L.ln1Mean), rstd: rows(L.ln1Rstd), x,
                              weight: w + o.ln1w, bias: w + o.ln1b, rows: n0, d: D, eps: c.normEps) }
             Profile.measure(.linearForward) { linearForward(qkv, ln1, w + o.qkvw, o.qkvb.map { w + $0 }, rows: n0, inF: D, outF: 3 * D) }
             // From here on the compact last block works on B class rows instead of B·T.
             var n = n0, xin = UnsafePointer(x)
             if compact {
-                attentionForwardClassOnly(y: attnY, probs: rows(L.probs), qkv: qkv, shape)
+                attentionForwardClassOnly(y: attnY, probs: classRows(L.probs), qkv: qkv, shape)
                 let cls = rows(a.classRows)
                 for b in 0..<B { (cls + b * D).update(from: x + b * T * D, count: D) }
                 n = B; xin = UnsafePointer(cls)
@@ -70,21 +75,21 @@ extension ViTModel {
             }
             Profile.measure(.linearForward) { linearForward(proj, attnY, w + o.projw, w + o.projb, rows: n, inF: D, outF: D) }
             Profile.measure(.residual) { residualAdd(mid, xin, proj, gamma: o.ls1.map { w + $0 }, rows: n, d: D) }
-            Profile.measure(.layerNorm) { layerNormForward(ln2, mean: rows(L.ln2Mean), rstd: rows(L.ln2Rstd), mid,
+            Profile.measure(.layerNorm) { layerNormForward(ln2, mean: after(L.ln2Mean), rstd: after(L.ln2Rstd), mid,
                              weight: w + o.ln2w, bias: w + o.ln2b, rows: n, d: D, eps: c.normEps) }
             Profile.measure(.linearForward) { linearForward(fc1, ln2, w + o.fc1w, w + o.fc1b, rows: n, inF: D, outF: M) }
-            Profile.measure(.gelu) { geluForward(gelu, deriv: a.inference ? nil : rows(L.geluGrad), fc1, n: n * M, tanhApprox: c.geluTanh) }
+            Profile.measure(.gelu) { geluForward(gelu, deriv: a.inference ? nil : after(L.geluGrad), fc1, n: n * M, tanhApprox: c.geluTanh) }
             Profile.measure(.linearForward) { linearForward(fc2, gelu, w + o.fc2w, w + o.fc2b, rows: n, inF: M, outF: D) }
-            Profile.measure(.residual) { residualAdd(rows(a.blockInput(l + 1)), mid, fc2, gamma: o.ls2.map { w + $0 },
+            Profile.measure(.residual) { residualAdd(after(a.blockInput(l + 1)), mid, fc2, gamma: o.ls2.map { w + $0 },
                         rows: n, d: D) }
         }
         // After a class-token-only forward, `tokens` (and the final norm's statistics) hold one
         // row per image, so this shard's part starts at its first image, not its first token.
         let outRows = classTokenOnly ? B : n0
-        let tokens = classTokenOnly ? a.tokens.pointer + range.lowerBound * D : rows(a.tokens)
-        let lnfFirst = classTokenOnly ? range.lowerBound : range.lowerBound * T
-        Profile.measure(.layerNorm) { layerNormForward(tokens, mean: a.lnfMean.pointer + lnfFirst, rstd: a.lnfRstd.pointer + lnfFirst,
-                         rows(a.blockInput(c.depth)), weight: w + off.normw, bias: w + off.normb,
+        let last = classTokenOnly ? classRows : rows
+        let tokens = last(a.tokens)
+        Profile.measure(.layerNorm) { layerNormForward(tokens, mean: last(a.lnfMean), rstd: last(a.lnfRstd),
+                         last(a.blockInput(c.depth)), weight: w + off.normw, bias: w + off.normb,
                          rows: outRows, d: D, eps: c.normEps) }
         if let hw = off.headw, let hb = off.headb { Profile.measure(.head) {
             let K = a.K, lg = rows(a.logits)

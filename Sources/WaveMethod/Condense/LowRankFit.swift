@@ -119,6 +119,7 @@ public enum LowRankFit {
         var jobz = CChar(UInt8(ascii: "V")), uplo = CChar(UInt8(ascii: "U"))
         var lwork: Int32 = -1, liwork: Int32 = -1
         var wq = [Double](repeating: 0, count: 1)
+        BLAS.ensureSingleThreaded()
         var iq = [Int32](repeating: 0, count: 1)
         dsyevd_(&jobz, &uplo, &n, &a, &lda, &w, &wq, &lwork, &iq, &liwork, &info)
         lwork = Int32(wq[0]); liwork = iq[0]

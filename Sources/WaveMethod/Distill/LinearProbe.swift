@@ -90,6 +90,7 @@ public enum LinearProbe {
             for c in 0..<K { Y[i * K + c] = y[c] }
         }
         var gram = [Double](repeating: 0, count: p * p), rhsT = [Double](repeating: 0, count: K * p)
+        BLAS.ensureSingleThreaded()
         cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, blasint(p), blasint(p), blasint(n), 1, X, blasint(p), X, blasint(p), 0, &gram, blasint(p))
         // Yᵀ X [K, p] row-major is the column-major [p, K] right-hand side LAPACK takes.
         cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, blasint(K), blasint(p), blasint(n), 1, Y, blasint(K), X, blasint(p), 0, &rhsT, blasint(p))
