@@ -63,6 +63,8 @@ let package = Package(
         .executableTarget(name: "FuzzSafetensors", dependencies: ["WaveFormats"]),
         .executableTarget(name: "FuzzONNX", dependencies: ["WaveFormats"]),
         .executableTarget(name: "FuzzBundle", dependencies: ["WaveMethod"]),
+        .executableTarget(name: "FuzzShardIndex", dependencies: ["WaveFormats"]),
+        .executableTarget(name: "FuzzIDX", dependencies: ["WaveEngine"]),
 
         .testTarget(name: "WaveTensorTests", dependencies: ["WaveTensor"]),
         .testTarget(name: "WaveFormatsTests", dependencies: ["WaveFormats"]),
