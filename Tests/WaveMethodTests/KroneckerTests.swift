@@ -8,10 +8,30 @@ import Testing
         BlockShape(n: 1, r: 1, c: 1, tr: 7, tc: 7),   // one block
         BlockShape(n: 4, r: 3, c: 1, tr: 8, tc: 1),   // a vector of 3 chunks
         BlockShape(n: 2, r: 4, c: 1, tr: 3, tc: 3),   // a tall matrix (one block column)
+        BlockShape(n: 5, r: 3, c: 2, tr: 12, tc: 12), // 144-element blocks: two 64-chunks and a tail
     ]
 
+    /// The composition sums Σ_i in order with a separate multiply and add per term, so it equals
+    /// the plain Float loop bit for bit, on every processor (no BLAS kernel in it).
     @Test(arguments: shapes)
-    func blasFormMatchesKroneckerDefinition(_ s: BlockShape) {
+    func compositionIsThePlainOrderedSum(_ s: BlockShape) {
+        var rng = TestRNG(UInt64(s.weightCount) + 1)
+        let t = rng.floats(s.templateCount), sc = rng.floats(s.scalerCount)
+        var blocks = [Float](repeating: 0, count: s.weightCount)
+        for blk in 0..<s.blocks {
+            for e in 0..<s.blockSize {
+                var acc: Float = 0
+                for i in 0..<s.n { acc = acc + sc[i * s.blocks + blk] * t[i * s.blockSize + e] }
+                blocks[blk * s.blockSize + e] = acc
+            }
+        }
+        var w = [Float](repeating: 0, count: s.weightCount)
+        blocks.withUnsafeBufferPointer { bp in w.withUnsafeMutableBufferPointer { Kronecker.blocksToMatrix(bp.baseAddress!, $0.baseAddress!, s) } }
+        #expect(Kronecker.compose(templates: t, scalers: sc, s) == w)
+    }
+
+    @Test(arguments: shapes)
+    func blockFormMatchesKroneckerDefinition(_ s: BlockShape) {
         var rng = TestRNG(UInt64(s.weightCount))
         let t = rng.floats(s.templateCount), sc = rng.floats(s.scalerCount)
         let fast = Kronecker.compose(templates: t, scalers: sc, s)

@@ -65,13 +65,48 @@ public enum Kronecker {
     /// where B and W share a layout.
     public static func compose(templates: UnsafePointer<Float>, scalers: UnsafePointer<Float>, _ s: BlockShape,
                                into w: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>?) {
-        if s.c == 1 {
-            sgemm(true, false, s.blocks, s.blockSize, s.n, scalers, s.blocks, templates, s.blockSize, beta: 0, w, s.blockSize)
-            return
-        }
+        if s.c == 1 { blocks(templates: templates, scalers: scalers, s, into: w); return }
         let b = scratch!
-        sgemm(true, false, s.blocks, s.blockSize, s.n, scalers, s.blocks, templates, s.blockSize, beta: 0, b, s.blockSize)
+        blocks(templates: templates, scalers: scalers, s, into: b)
         blocksToMatrix(b, w, s)
+    }
+
+    /// B = Sᵀ·T, i.e. B[blk, e] = Σ_i S[i, blk]·T[i, e], summed over i = 0, 1, …, N−1 in that order
+    /// with a separate multiply and add per term (Swift never fuses them), so an expansion is the
+    /// same bytes on every processor and build. sgemm's result depended on the BLAS kernel (an AVX
+    /// kernel without FMA gave other bytes than the AVX2 and AVX-512 ones, GoldenExpandTests), and
+    /// with N at most a few dozen the work is memory traffic, not arithmetic.
+    /// Elements go in chunks of 64 (four 16-lane accumulators); the N template rows of a chunk,
+    /// 256·N bytes, stay in L1 while every block's row is summed.
+    static func blocks(templates: UnsafePointer<Float>, scalers: UnsafePointer<Float>, _ s: BlockShape,
+                       into b: UnsafeMutablePointer<Float>) {
+        typealias V = SIMD16<Float>
+        let N = s.n, R = s.blocks, E = s.blockSize
+        @inline(__always) func load(_ p: UnsafePointer<Float>) -> V { UnsafeRawPointer(p).loadUnaligned(as: V.self) }
+        @inline(__always) func store(_ v: V, _ p: UnsafeMutablePointer<Float>) { UnsafeMutableRawPointer(p).storeBytes(of: v, as: V.self) }
+        var e0 = 0
+        while e0 + 64 <= E {
+            for r in 0..<R {
+                var a0 = V(), a1 = V(), a2 = V(), a3 = V()
+                for i in 0..<N {
+                    let k = V(repeating: scalers[i * R + r]), t = templates + i * E + e0
+                    a0 = a0 + k * load(t); a1 = a1 + k * load(t + 16)
+                    a2 = a2 + k * load(t + 32); a3 = a3 + k * load(t + 48)
+                }
+                let o = b + r * E + e0
+                store(a0, o); store(a1, o + 16); store(a2, o + 32); store(a3, o + 48)
+            }
+            e0 += 64
+        }
+        if e0 < E {
+            for r in 0..<R {
+                for e in e0..<E {
+                    var acc: Float = 0
+                    for i in 0..<N { acc = acc + scalers[i * R + r] * templates[i * E + e] }
+                    b[r * E + e] = acc
+                }
+            }
+        }
     }
 
     /// Array convenience for compose. The output and scratch start uninitialized: sgemm with
