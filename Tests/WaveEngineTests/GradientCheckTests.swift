@@ -7,8 +7,6 @@ import WaveFormats
 /// similar, so each check compares a directional derivative per parameter tensor (a random unit
 /// direction inside that tensor) with a 2% + 2e-4 tolerance.
 @Suite struct GradientCheckTests {
-    init() { Engine.configure(threads: 2) }
-
     static let configs: [ViTConfig] = [
         ViTConfig(imageSize: 8, patchSize: 4, inChannels: 2, numClasses: 3, embedDim: 8, depth: 2, numHeads: 2,
                   mlpDim: 12, layerScaleInit: 0.7, qkvBias: true, normEps: 1e-6, geluTanh: false),

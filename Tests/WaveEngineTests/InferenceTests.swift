@@ -11,11 +11,11 @@ import WaveFormats
     let batch = 9
 
     func outputs(_ model: ViTModel, threads: Int, inference: Bool, classTokenOnly: Bool) -> (tokens: [Float], logits: [Float]) {
-        Engine.configure(threads: threads)
-        defer { Engine.configure(threads: 2) }
         let a = model.makeActivations(batch: batch, inference: inference)
-        randomFloats(batch * 3 * 16 * 16, seed: 11).withUnsafeBufferPointer { x in
-            model.forward(images: x.baseAddress!, a, classTokenOnly: classTokenOnly, imagesPerShard: 4)
+        Engine.withWorkers(threads) {
+            randomFloats(batch * 3 * 16 * 16, seed: 11).withUnsafeBufferPointer { x in
+                model.forward(images: x.baseAddress!, a, classTokenOnly: classTokenOnly, imagesPerShard: 4)
+            }
         }
         let n = classTokenOnly ? batch * config.embedDim : batch * config.tokens * config.embedDim
         return (Array(a.tokens.array.prefix(n)), a.logits.array)
@@ -55,12 +55,13 @@ import WaveFormats
         #expect(BatchSplit.imagesPerShard(tokens: 65, batch: 256) == 16)
         #expect(BatchSplit.imagesPerShard(tokens: 17, batch: 64) == 32)
         #expect(BatchSplit.imagesPerShard(tokens: 17, batch: 1) == 1)
-        Engine.configure(threads: 2)
         let seen = ShardLog()
-        BatchSplit.run(batch: 10, imagesPerShard: 3) { range in
-            let worker = BatchSplit.worker ?? -1
-            parallelChunks(1000) { lo, hi in seen.record("w\(worker) \(range) chunk \(lo)..<\(hi)") }
-            BatchSplit.run(batch: 2, imagesPerShard: 1) { inner in seen.record("w\(worker) \(range) inner \(inner) w\(BatchSplit.worker ?? -1)") }
+        Engine.withWorkers(2) {
+            BatchSplit.run(batch: 10, imagesPerShard: 3) { range in
+                let worker = BatchSplit.worker ?? -1
+                parallelChunks(1000) { lo, hi in seen.record("w\(worker) \(range) chunk \(lo)..<\(hi)") }
+                BatchSplit.run(batch: 2, imagesPerShard: 1) { inner in seen.record("w\(worker) \(range) inner \(inner) w\(BatchSplit.worker ?? -1)") }
+            }
         }
         #expect(BatchSplit.worker == nil)
         #expect(seen.lines.sorted() == [

@@ -2,11 +2,9 @@ import Testing
 @testable import WaveEngine
 
 /// Every optimized kernel against its naive Double reference, at sizes that are not multiples of
-/// the 16-lane vectors (tails) and with more rows than one worker chunk.
+/// the 16-lane vectors (tails), at the tests' one worker; that more workers give the very same bits
+/// is shown for the products here and for every kernel of a training step in TrainerTests.
 @Suite struct KernelTests {
-    init() { Engine.configure(threads: 2) }
-
-    /// The second size has more rows than one worker chunk.
     @Test(arguments: [(37, 21, 19), (301, 67, 61)])
     func linearForwardAndBackwardMatchNaive(rows: Int, inF: Int, outF: Int) {
         let x = randomFloats(rows * inF, seed: 1), w = randomFloats(outF * inF, seed: 2), b = randomFloats(outF, seed: 3)
@@ -42,11 +40,11 @@ import Testing
             }
         }
         func backward(threads: Int) -> [Float] {
-            Engine.configure(threads: threads)
-            defer { Engine.configure(threads: 2) }
-            var dx = [Float](repeating: 0, count: rows * inF), dw = [Float](repeating: 0.5, count: outF * inF)
-            linearBackward(dinp: &dx, dweight: &dw, dbias: nil, dout: g, inp: x, weight: w, rows: rows, inF: inF, outF: outF)
-            return dx + dw
+            Engine.withWorkers(threads) {
+                var dx = [Float](repeating: 0, count: rows * inF), dw = [Float](repeating: 0.5, count: outF * inF)
+                linearBackward(dinp: &dx, dweight: &dw, dbias: nil, dout: g, inp: x, weight: w, rows: rows, inF: inF, outF: outF)
+                return dx + dw
+            }
         }
         let one = backward(threads: 1)
         for threads in [2, 3, 4] { #expect(backward(threads: threads) == one, "\(threads) threads") }

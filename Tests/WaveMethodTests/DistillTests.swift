@@ -126,11 +126,11 @@ struct TinyDistillation {
     @Test func theThreadCountDoesNotChangeDistillation() throws {
         let p = try TinyDistillation()
         func distil(threads: Int) throws -> WaveTemplates {
-            Engine.configure(threads: threads)
-            defer { Engine.configure(threads: 2) }
-            let d = try Distiller(templates: p.templates, teacher: p.teacher, dataset: p.data, settings: p.settings(steps: 6))
-            try d.run()
-            return d.result()
+            try Engine.withWorkers(threads) {
+                let d = try Distiller(templates: p.templates, teacher: p.teacher, dataset: p.data, settings: p.settings(steps: 6))
+                try d.run()
+                return d.result()
+            }
         }
         let one = try distil(threads: 1), three = try distil(threads: 3)
         for (ca, cb) in zip(one.components, three.components) {

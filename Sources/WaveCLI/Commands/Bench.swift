@@ -89,8 +89,7 @@ struct Bench: ParsableCommand {
     @Option(help: "Seed of every method's initialization, WAVE's fit and the training order (the condensed bundle keeps its own): repeat a run with another seed to see its spread.")
     var seed: UInt64 = 0
 
-    @Option(help: "Threads (default: all cores).")
-    var threads: Int?
+    @OptionGroup var engine: EngineOptions
 
     @Flag(help: "No progress on stderr.")
     var quiet = false
@@ -118,7 +117,7 @@ struct Bench: ParsableCommand {
     }
 
     func run() throws {
-        Engine.configure(threads: threads ?? ProcessInfo.processInfo.activeProcessorCount)
+        engine.configureEngine()
         let (cache, path, detected) = try openAncestry(ancestry)
         guard let config = detected.vit else { throw ValidationError("\(path) is not a ViT (\(detected.family.family))") }
         let folder = try IDXFolder(path: data)

@@ -50,8 +50,7 @@ struct DistillOptions: ParsableArguments {
     @Flag(help: "Continue from OUTPUT.ckpt, the checkpoint a killed run left (written every 25 steps).")
     var resume = false
 
-    @Option(help: "Threads for BLAS and the engine (default: all cores).")
-    var threads: Int?
+    @OptionGroup var engine: EngineOptions
 
     var depthList: [Int] { depths.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) } }
 
@@ -71,7 +70,7 @@ struct DistillOptions: ParsableArguments {
     func distill(_ fit: WaveTemplates, canonical: TensorSet, config: ViTConfig, ancestryPath: String, output: String,
                  quiet: Bool) throws -> (WaveTemplates, [String]) {
         guard let data else { return (fit, []) }
-        Engine.configure(threads: threads ?? ProcessInfo.processInfo.activeProcessorCount)
+        engine.configureEngine()
         let folder = try IDXFolder(path: data)
         var train = folder.train
         if let images { train = train.prefix(images) }

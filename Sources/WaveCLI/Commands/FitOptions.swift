@@ -45,8 +45,7 @@ struct FitOptions: ParsableArguments {
     @Option(help: "Temperature τ of the fit's logit KD.")
     var fitTau: Float = 2
 
-    @Option(help: "Threads for BLAS and the engine (default: all cores).")
-    var threads: Int?
+    @OptionGroup var engine: EngineOptions
 
     func validate() throws {
         guard fitSteps > 0, fitBatch > 0, fitLR > 0 else { throw ValidationError("--fit-steps, --fit-batch and --fit-lr must be positive") }
@@ -60,7 +59,7 @@ struct FitOptions: ParsableArguments {
     func fitAndWrite(_ templates: WaveTemplates, request: ExpansionRequest, output: String, names: NameStyle,
                      metadata: [String: String], quiet: Bool) throws -> [String] {
         guard let data else { return [] }
-        Engine.configure(threads: threads ?? ProcessInfo.processInfo.activeProcessorCount)
+        engine.configureEngine()
         let folder = try IDXFolder(path: data)
         var train = folder.train
         if let fitImages { train = train.prefix(fitImages) }

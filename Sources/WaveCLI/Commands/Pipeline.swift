@@ -63,8 +63,7 @@ struct PipelineCommand: ParsableCommand {
     @Option(help: "Test images scored (each method and target is scored on the same first K).")
     var testImages: Int = 5000
 
-    @Option(help: "Threads (default: all cores).")
-    var threads: Int?
+    @OptionGroup var engine: EngineOptions
 
     @Flag(help: "No progress on stderr.")
     var quiet = false
@@ -82,7 +81,7 @@ struct PipelineCommand: ParsableCommand {
     }
 
     func run() throws {
-        Engine.configure(threads: threads ?? ProcessInfo.processInfo.activeProcessorCount)
+        engine.configureEngine()
         let (cache, path, detected) = try openAncestry(ancestry)
         let folder = try IDXFolder(path: data)
         var s = PipelineSettings()

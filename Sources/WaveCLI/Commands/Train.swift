@@ -15,11 +15,10 @@ struct DataOptions: ParsableArguments {
     @Option(help: "Score the first K test images only (default: all).")
     var testImages: Int?
 
-    @Option(help: "Threads for BLAS and the engine (default: all cores).")
-    var threads: Int?
+    @OptionGroup var engine: EngineOptions
 
     func load() throws -> (train: ImageDataset, test: ImageDataset) {
-        Engine.configure(threads: threads ?? ProcessInfo.processInfo.activeProcessorCount)
+        engine.configureEngine()
         let folder = try IDXFolder(path: data)
         return (images.map { folder.train.prefix($0) } ?? folder.train, testImages.map { folder.test.prefix($0) } ?? folder.test)
     }

@@ -1,3 +1,8 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import Dispatch
 import WaveTensor
 
@@ -40,16 +45,43 @@ struct SendablePointer<T>: @unchecked Sendable {
 
 /// How many workers the engine's kernels and batch shards spread over. Results never depend on it
 /// (reductions and products are cut by their shapes, `reductionParts`, `Product.tiles`, batches by
-/// the model, `BatchSplit`); it only sets the speed.
+/// the model, `BatchSplit`); it only sets the speed. Set once at the root of a process
+/// (`configure`: the CLI's entry, a benchmark's main); code that wants another count for one call,
+/// such as a test comparing thread counts, scopes it to its own thread (`withWorkers`) instead of
+/// changing what every other caller in the process sees.
 public enum Engine {
-    nonisolated(unsafe) static var workers = 1
+    nonisolated(unsafe) private static var processWorkers = 1
 
-    /// Sets the engine's worker count (OpenBLAS itself stays single-threaded: WaveTensor `BLAS`).
+    /// The worker count for engine calls made from this thread.
+    public static var workers: Int {
+        guard let raw = pthread_getspecific(scopedKey) else { return processWorkers }
+        return Int(bitPattern: raw)
+    }
+
+    /// Sets the process's worker count, once at the root (OpenBLAS itself stays single-threaded:
+    /// WaveTensor `BLAS`).
     public static func configure(threads: Int) {
         precondition(threads >= 1)
         BLAS.ensureSingleThreaded()
-        workers = threads
+        processWorkers = threads
     }
+
+    /// Runs `body` with `threads` workers for the engine calls it makes on this thread; other
+    /// threads, and this one afterwards, keep their count.
+    public static func withWorkers<T>(_ threads: Int, _ body: () throws -> T) rethrows -> T {
+        precondition(threads >= 1)
+        BLAS.ensureSingleThreaded()
+        let saved = pthread_getspecific(scopedKey)
+        pthread_setspecific(scopedKey, UnsafeRawPointer(bitPattern: threads))
+        defer { pthread_setspecific(scopedKey, saved) }
+        return try body()
+    }
+
+    private static let scopedKey: pthread_key_t = {
+        var k = pthread_key_t()
+        precondition(pthread_key_create(&k, nil) == 0, "pthread_key_create")
+        return k
+    }()
 }
 
 /// How many parts a reduction over `rows` rows is split into: fixed by the row count alone, never by
