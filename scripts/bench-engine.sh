@@ -8,6 +8,11 @@
 #   (PyTorch and onnxruntime from ~/.cache/wave/venv, never dependencies)
 # The machines are shared and loaded unevenly, so wave and PyTorch run alternately `rounds` times
 # (default 3) and the best of each is compared; every round is printed too.
+# wave-bench-engine measures the processor's FMA peak (AVX2 and AVX-512) first and prints which
+# OpenBLAS kernel runs; figures are % of the best instruction set's peak. Where the platform forces
+# a kernel (OPENBLAS_CORETYPE, INPUTS.md), every figure is measured twice: under the environment as
+# it is, and with OpenBLAS's own pick (both variables unset, in this benchmark's commands only:
+# tests and CI never change them).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 THREADS=${1:-2}
@@ -51,6 +56,11 @@ PY
 }
 
 printf '%s\n' "threads $THREADS, $(date -u +%FT%TZ), load $(cut -d' ' -f1-3 /proc/loadavg)"
+runenvs=("env")
+[ -n "${OPENBLAS_CORETYPE:-}" ] && runenvs+=("env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE")
+for runenv in "${runenvs[@]}"; do
+[ "$runenv" = env ] && echo "== OpenBLAS kernel: as the environment sets it (OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-unset})" \
+  || echo "== OpenBLAS kernel: autodetected ($runenv)"
 shapes=("32 4 64" "224 16 32")
 [ "$WHAT" = dinov2 ] && shapes=()
 for shape in "${shapes[@]}"; do
@@ -58,8 +68,8 @@ for shape in "${shapes[@]}"; do
   steps=$STEPS; [ "$1" = 224 ] && steps=$(( (STEPS + 1) / 2 ))
   best_out=""; best_wave=0; best_torch=0
   for round in $(seq "$ROUNDS"); do
-    out=$("$BIN" bench --shape "$1" --threads "$THREADS" --steps "$steps")
-    wave=$(printf '%s\n' "$out" | head -1 | sed -E 's/.* ([0-9.]+) images\/s.*/\1/')
+    out=$($runenv "$BIN" bench --shape "$1" --threads "$THREADS" --steps "$steps")
+    wave=$(printf '%s\n' "$out" | grep 'images/s' | head -1 | sed -E 's/.* ([0-9.]+) images\/s.*/\1/')
     torch=$(peer "$1" "$2" "$3" "$steps")
     printf '  round %d: wave %s images/s, PyTorch %s images/s (load %s)\n' "$round" "$wave" "$torch" "$(cut -d' ' -f1 /proc/loadavg)"
     if awk -v a="$wave" -v b="$best_wave" 'BEGIN{exit !(a>b)}'; then best_wave=$wave; best_out=$out; fi
@@ -76,8 +86,8 @@ if [ "$WHAT" != train ] && [ -f "$ONNX" ]; then
   batch=8; steps=$STEPS
   best_out=""; best_wave=0; best_ort=0
   for round in $(seq "$ROUNDS"); do
-    out=$("$BIN" dinov2 --onnx "$ONNX" --threads "$THREADS" --batch $batch --steps "$steps")
-    wave=$(printf '%s\n' "$out" | head -1 | sed -E 's/.* ([0-9.]+) images\/s.*/\1/')
+    out=$($runenv "$BIN" dinov2 --onnx "$ONNX" --threads "$THREADS" --batch $batch --steps "$steps")
+    wave=$(printf '%s\n' "$out" | grep 'images/s' | head -1 | sed -E 's/.* ([0-9.]+) images\/s.*/\1/')
     ort=$(OMP_NUM_THREADS=$THREADS "$PY" scripts/bench-dinov2-ort.py "$THREADS" $batch "$steps" "$ONNX")
     printf '  round %d: wave %s images/s, onnxruntime %s images/s (load %s)\n' "$round" "$wave" "$ort" "$(cut -d' ' -f1 /proc/loadavg)"
     if awk -v a="$wave" -v b="$best_wave" 'BEGIN{exit !(a>b)}'; then best_wave=$wave; best_out=$out; fi
@@ -87,3 +97,4 @@ if [ "$WHAT" != train ] && [ -f "$ONNX" ]; then
   printf '  onnxruntime %s (best of %d, backbone only): %s images/s  ->  wave/onnxruntime = %s\n' "$(
     "$PY" -c 'import onnxruntime; print(onnxruntime.__version__)')" "$ROUNDS" "$best_ort" "$(awk -v a="$best_wave" -v b="$best_ort" 'BEGIN{printf "%.2f", a/b}')"
 fi
+done

@@ -35,9 +35,9 @@ import WaveFormats
     for _ in 0..<steps { model.forward(images: loader.images.pointer, acts) }
     let dt = (now() - t0) / Double(steps)
     Profile.enabled = false
-    let gflops = model.forwardFLOPsPerImage * Double(batch) / dt / 1e9, peak = peakPerThread * Double(threads)
-    print(String(format: "DINOv2 ViT-S/14 forward %d px / batch %d, %d threads: %.3f s/batch, %.1f images/s, %.0f GFLOP/s (%.0f%% of %.0f peak)",
-                 size, batch, threads, dt, Double(batch) / dt, gflops, 100 * gflops / peak, peak))
+    let gflops = model.forwardFLOPsPerImage * Double(batch) / dt / 1e9, peak = machine.peak
+    print(String(format: "DINOv2 ViT-S/14 forward %d px / batch %d, %d threads: %.3f s/batch, %.1f images/s, %.0f GFLOP/s (%.0f%% of the %.0f ",
+                 size, batch, threads, dt, Double(batch) / dt, gflops, 100 * gflops / peak, peak) + machine.peakName + " peak)")
     let parts = Profile.seconds.map { ($0.0.label, $0.1 / Double(steps)) }
     let other = dt - parts.reduce(0) { $0 + $1.1 }
     for (label, s) in parts + [("other (dispatch, copies)", other)] where s > 0 {

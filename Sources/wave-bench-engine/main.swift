@@ -18,11 +18,11 @@ Engine.configure(threads: threads)
 
 func now() -> Double { Double(DispatchTime.now().uptimeNanoseconds) * 1e-9 }
 
-/// FMA peak of the machine this project runs on (INPUTS.md): 115 GFLOP/s per core.
 /// GFLOP/s below are model FLOPs: 3 × the full forward's matrix products per image (what PyTorch
 /// computes), although the engine skips the last block's non-class rows — so it is an
-/// effective rate.
-let peakPerThread = 115.0
+/// effective rate, as % of this machine's measured FMA peak (Machine.swift).
+let machine = Machine.measure(threads: threads)
+print(machine.summary)
 
 @MainActor func bench(imageSize: Int, patch: Int, batch: Int, steps: Int, json: Bool) {
     let config = ViTConfig(imageSize: imageSize, patchSize: patch, inChannels: 3, numClasses: 10, embedDim: 192,
@@ -41,19 +41,19 @@ let peakPerThread = 115.0
     Profile.enabled = false
     let ips = Double(batch) / dt
     let gflops = 3 * model.forwardFLOPsPerImage * Double(batch) / dt / 1e9
-    let peak = peakPerThread * Double(threads)
+    let peak = machine.peak
     let parts = Profile.seconds.map { ($0.0.label, $0.1 / Double(steps)) }
     let other = dt - parts.reduce(0) { $0 + $1.1 }
     if json {
         var obj: [String: Any] = ["image": imageSize, "patch": patch, "batch": batch, "threads": threads,
-                                  "step_s": dt, "images_per_s": ips, "gflops": gflops, "peak_gflops": peak]
+                                  "step_s": dt, "images_per_s": ips, "gflops": gflops, "peak_gflops": peak, "machine": machine.json]
         obj["breakdown_s"] = Dictionary(uniqueKeysWithValues: parts + [("other", other)])
         let data = try! JSONSerialization.data(withJSONObject: obj, options: [.sortedKeys])
         print(String(decoding: data, as: UTF8.self))
         return
     }
-    print(String(format: "ViT-Ti %d px / patch %d / batch %d, %d threads: %.3f s/step, %.1f images/s, %.0f GFLOP/s (%.0f%% of %.0f peak)",
-                 imageSize, patch, batch, threads, dt, ips, gflops, 100 * gflops / peak, peak))
+    print(String(format: "ViT-Ti %d px / patch %d / batch %d, %d threads: %.3f s/step, %.1f images/s, %.0f GFLOP/s (%.0f%% of the %.0f ",
+                 imageSize, patch, batch, threads, dt, ips, gflops, 100 * gflops / peak, peak) + machine.peakName + " peak)")
     for (label, s) in parts + [("other (dispatch, zeroing)", other)] where s > 0 {
         print(String(format: "  %-32@ %7.1f ms  %5.1f%%", label as NSString, s * 1e3, 100 * s / dt))
     }
