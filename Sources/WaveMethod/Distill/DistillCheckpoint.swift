@@ -5,9 +5,9 @@ import WaveTensor
 /// so that a run killed at any point resumes from its last checkpoint and ends with the same
 /// bundle as an uninterrupted one (every random draw depends on (seed, step) only).
 ///
-/// Layout (little-endian): "WAVECK1\0", u64 fingerprint length F, F bytes of UTF-8 fingerprint,
-/// u64 step, u64 P (parameters), u64 H (loss history), u64 J (probe JSON bytes), then P floats of
-/// parameters, P of m, P of v, H of losses, J bytes of JSON.
+/// Layout (little-endian; the spec is Schemas/distill-checkpoint.md): "WAVECK1\0", u64 fingerprint
+/// length F, F bytes of UTF-8 fingerprint, u64 step, u64 P (parameters), u64 H (loss history),
+/// u64 J (probe JSON bytes), then P floats of parameters, P of m, P of v, H of losses, J bytes of JSON.
 public enum DistillCheckpoint {
     static let magic = Array("WAVECK1\0".utf8)
 

@@ -3,10 +3,10 @@ import WaveTensor
 import WaveFormats
 import WaveEngine
 
-/// The ancestry as a feature teacher (METHOD.md, condensation step 2): per image, its final
+/// The ancestry as a feature teacher (condensation step 2): per image, its final
 /// normalized class token and mean patch token [2d], at a reduced input size with the position
 /// embeddings resampled. Teacher outputs are deterministic per image, so they are computed once
-/// and cached on disk.
+/// and cached on disk (Schemas/teacher-cache.md).
 public struct TeacherFeatures: Sendable {
     public let count: Int
     /// 2·d: class token then mean patch token.
@@ -83,6 +83,7 @@ public enum Teacher {
         if let f = try? load(path) { return f }
         let f = try compute()
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        // The layout of Schemas/teacher-cache.md.
         var bytes = Array("WAVETF1\0".utf8)
         for v in [UInt64(f.count), UInt64(f.dim)] { withUnsafeBytes(of: v.littleEndian) { bytes += $0 } }
         f.values.withUnsafeBytes { bytes += $0 }
