@@ -91,6 +91,7 @@ struct PipelineCommand: ParsableCommand {
         s.testImages = testImages; s.quiet = quiet
         let report = try Pipeline.run(ancestry: detected, ancestryPath: path, data: folder, outDir: out, settings: s,
                                       teacherCache: cache + "/teacher", log: { if !quiet { note($0) } })
+        // Schemas/pipeline-report.schema.json.
         let enc = JSONEncoder()
         enc.outputFormatting = [.prettyPrinted, .sortedKeys]
         try writeFileAtomically(Array(try enc.encode(report)), to: out + "/report.json")

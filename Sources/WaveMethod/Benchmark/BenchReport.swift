@@ -116,7 +116,7 @@ public enum BenchReport {
         return out
     }
 
-    /// One row per cell, in `r.cells` order; top-1 as fractions, exactly as stored.
+    /// One row per cell, in `r.cells` order; top-1 as fractions, exactly as stored (columns: Schemas/bench.md).
     public static func csv(_ r: BenchResults) -> String {
         let epochs = max(r.regimes.map(\.epochs).max() ?? 0, r.cells.map { max($0.top1.count, $0.trainLoss.count) }.max() ?? 0)
         var header = ["regime", "method", "category", "depth", "width", "status", "parameters", "transferred", "extra_steps",
@@ -140,7 +140,7 @@ public enum BenchReport {
     }
 
     /// Non-finite numbers (a diverged loss) are written as the strings "nan", "inf", "-inf" rather than
-    /// failing the whole report; decode with `jsonDecoder()`.
+    /// failing the whole report; decode with `jsonDecoder()`. Schema: Schemas/bench-results.schema.json.
     public static func json(_ r: BenchResults) throws -> [UInt8] {
         let e = JSONEncoder()
         e.outputFormatting = [.prettyPrinted, .sortedKeys]

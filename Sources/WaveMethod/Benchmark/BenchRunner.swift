@@ -87,7 +87,8 @@ public enum BenchError: Error, CustomStringConvertible, Equatable {
 
 /// Runs the benchmark cell by cell: every method initializes the same architecture, which is then
 /// trained with one recipe (its learning rate set by whether the start is random or inherited).
-/// Each finished cell is written to `outDir/cells/` at once, so an interrupted run resumes.
+/// Each finished cell is written to `outDir/cells/` at once, so an interrupted run resumes
+/// (the files: Schemas/bench.md).
 public final class BenchRunner {
     public let settings: BenchSettings
     let ancestry: DetectedModel
@@ -383,7 +384,7 @@ public final class BenchRunner {
         return s
     }
 
-    // The bundle's condensation facts, kept beside it for --resume.
+    // The bundle's condensation facts, kept beside it for --resume (Schemas/bench.md, bundle.json).
     struct BundleInfo: Codable { var bytes: Int; var steps: Int; var images: Int; var summary: [String] }
     static func infoPath(_ bundle: String) -> String { (bundle.hasSuffix(".wave") ? String(bundle.dropLast(5)) : bundle) + ".json" }
     func readInfo(_ path: String) throws -> BundleInfo {

@@ -41,6 +41,7 @@ public struct PipelineRow: Sendable, Codable {
     public var seconds: Double
 }
 
+/// `wave pipeline`'s OUT/report.json (Schemas/pipeline-report.schema.json).
 public struct PipelineReport: Sendable, Codable {
     public var bundleBytes: Int
     public var ancestryBytes: Int
