@@ -13,8 +13,8 @@ struct Bench: ParsableCommand {
         recipe for the regime's epochs (peak learning rate --scratch-lr when the start is random, \
         the regime's transfer rate when it is inherited), and scored on the same test images:
           He-Init (trunc-normal scratch), Mimetic, GHN-3 (listed, not run), Weight Selection, \
-        Share Init, LiGO, Heru-LG, Auto-LG, TLEG, WAVE and Direct PT (METHOD.md defines each; \
-        the report repeats the definitions).
+        Share Init, LiGO, Heru-LG, Auto-LG, TLEG, WAVE and Direct PT (OUT/results.md defines each \
+        under its tables).
         WAVE's bundle is condensed once (least squares, then distillation, as `wave pipeline`) and \
         every target gets the scaler fit on its regime's images before training.
 

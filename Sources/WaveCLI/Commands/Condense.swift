@@ -14,7 +14,7 @@ struct Condense: ParsableCommand {
         own weights. Stem, final norm and head are kept as ordinary tensors. Prints the relative \
         reconstruction error per component and the bundle's size against the ancestry's F32 size.
 
-        With --data, the templates are then condensed by knowledge distillation (METHOD.md): an \
+        With --data, the templates are then condensed further by knowledge distillation: an \
         auxiliary model whose blocks are built from the templates and scalers, at depths drawn \
         from --depths, learns the ancestry's standardized features (or logits) and the labels of \
         an IDX dataset's training images. The teacher's outputs are cached in $WAVE_CACHE/teacher; \

@@ -14,7 +14,7 @@ public enum BaselineError: Error, CustomStringConvertible, Equatable {
     }
 }
 
-/// The data-free baselines of the benchmark (METHOD.md "Baselines"): each builds a target of
+/// The data-free baselines of the benchmark (`BenchMethod.definition`): each builds a target of
 /// `target`'s shape from a trunc-normal scratch model, overwriting what it takes from the
 /// ancestry. Ancestry-reading methods all get the ancestry's stem and final norm (resampled to the
 /// target's grid, patch and channels as WAVE's expansion does) and a new head, so that only the

@@ -1,4 +1,5 @@
-/// The initialization methods the benchmark compares (METHOD.md "Baselines", paper Tables 1-3).
+/// The initialization methods the benchmark compares (the paper's Tables 1-3); `definition` says
+/// what each does here.
 public enum BenchMethod: String, Sendable, Codable, CaseIterable {
     case scratch = "he-init"
     case mimetic

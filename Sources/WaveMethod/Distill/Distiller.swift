@@ -3,7 +3,7 @@ import WaveTensor
 import WaveFormats
 import WaveEngine
 
-/// Settings of knowledge condensation (METHOD.md step 2, paper Eq. 5-6).
+/// Settings of knowledge condensation (step 2 of condensation, paper Eq. 5-6).
 public struct DistillSettings: Sendable {
     public var steps = 300
     public var batch = 64

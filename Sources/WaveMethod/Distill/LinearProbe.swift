@@ -7,7 +7,7 @@ import CWaveBundle
 /// A linear probe: ridge regression from standardized pooled features to one-hot labels, solved
 /// in closed form (Cholesky in Float64), scored by top-1 on held-out images. It judges how
 /// discriminative a built model's features are, which is what condensation should improve
-/// (METHOD.md: judge condensation by a probe, not by similarity to the teacher).
+/// (judge condensation by a probe, not by similarity to the teacher).
 public enum LinearProbe {
     /// `train`/`test` features [n, dim]; returns test top-1 in [0, 1].
     public static func accuracy(train: [Float], trainLabels: [Int32], test: [Float], testLabels: [Int32],

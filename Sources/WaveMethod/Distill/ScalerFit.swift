@@ -3,11 +3,12 @@ import WaveTensor
 import WaveFormats
 import WaveEngine
 
-/// Settings of the inheritance fit (METHOD.md "Inheritance", Fit).
+/// Settings of the inheritance fit: the expanded target's scalers (and head) trained, templates
+/// frozen, on a few labelled images.
 public struct FitSettings: Sendable {
     public var steps = 200
     public var batch = 64
-    /// Scalers carry the inherited function: a gentle step keeps it (METHOD.md: 1e-4 kept what 1e-3 lost).
+    /// Scalers carry the inherited function: a gentle step keeps it (measured: 1e-4 kept what 1e-3 lost).
     public var lr: Float = 1e-4
     public var warmup = 10
     /// Also train the norms (final norm; block norms are templated and follow the scalers).
