@@ -5,7 +5,7 @@
 set -euo pipefail
 
 CACHE="${WAVE_CACHE:-$HOME/.cache/wave}"
-PACKAGES=(libopenblas-dev libzstd-dev libprotobuf-c-dev protobuf-c-compiler zlib1g-dev dataset-fashion-mnist)
+PACKAGES=(libopenblas-dev libzstd-dev libprotobuf-c-dev protobuf-c-compiler zlib1g-dev libssl-dev dataset-fashion-mnist)
 
 missing=()
 for p in "${PACKAGES[@]}"; do

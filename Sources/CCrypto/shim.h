@@ -1,0 +1,1 @@
+#include <openssl/evp.h>  // from libssl-dev (OpenSSL libcrypto: SHA-256 through EVP)
