@@ -103,12 +103,7 @@ public final class TemplatedViT: @unchecked Sendable {
 
     /// Source layers and weights target layer j of L' reads (one entry when it sits on a layer).
     public func mixing(layer j: Int, depth Lp: Int) -> [(Int, Float)] {
-        let Ls = sourceLayers
-        if Lp == Ls { return [(j, 1)] }
-        let x = ScalerTransforms.sourcePosition(j, source: Ls, target: Lp)
-        let i0 = min(Int(x.rounded(.down)), Ls - 1), f = Float(x - Double(i0))
-        if f < 1e-7 || i0 == Ls - 1 { return [(i0, 1)] }
-        return [(i0, 1 - f), (i0 + 1, f)]
+        ScalerTransforms.sourceLayers(j, source: sourceLayers, target: Lp).map { ($0.layer, $0.weight) }
     }
 
     /// The engine model for depth L', with every weight built from the current templates and

@@ -98,12 +98,14 @@ public enum Expander {
             for j in 0..<Lp {
                 let name = c.spec.tensorName(layer: j)
                 let layerScalers = targetScalers[j]
-                let depthText: String
+                var depthText: String
                 switch r.depthInit {
                 case .interp:
                     let x = ScalerTransforms.sourcePosition(j, source: L, target: Lp)
-                    let i0 = min(Int(x.rounded(.down)), L - 1), f = x - Double(i0)
-                    depthText = f < 1e-9 ? "layer \(i0)" : String(format: "x=%.3f: %.3f·L%d + %.3f·L%d", x, 1 - f, i0, f, min(i0 + 1, L - 1))
+                    depthText = ScalerTransforms.sourceLayers(j, source: L, target: Lp).map { m in
+                        m.weight == 1 ? "layer \(m.layer)" : String(format: "%.3f·L%d", m.weight, m.layer)
+                    }.joined(separator: " + ")
+                    if !depthText.hasPrefix("layer") { depthText = String(format: "x=%.3f: ", x) + depthText }
                 case .linearFit:
                     depthText = String(format: "A + %.3f·B (TLEG fit over %d layers)", Double(j) / Double(Lp), L)
                 }

@@ -16,6 +16,19 @@ public enum ScalerTransforms {
         Lp == 1 ? Double(L - 1) / 2 : Double(j) * Double(L - 1) / Double(Lp - 1)
     }
 
+    /// The source layers target layer j mixes, with their weights: layer ⌊x⌋ alone where x =
+    /// sourcePosition is a whole number, else ⌊x⌋ and ⌊x⌋+1 at 1−f and f (f = x − ⌊x⌋). The one
+    /// home of the depth mapping: expansion (`depth`), the auxiliary model's builds
+    /// (`TemplatedViT.mixing`) and the plan's description all read it. (x is a whole number exactly
+    /// when it should be: j·(L−1) and L'−1 are integers, and IEEE division of integers with an integer
+    /// quotient is exact.)
+    public static func sourceLayers(_ j: Int, source L: Int, target Lp: Int) -> [(layer: Int, weight: Float)] {
+        let x = sourcePosition(j, source: L, target: Lp)
+        let i0 = min(Int(x.rounded(.down)), L - 1), f = Float(x - Double(i0))
+        if f == 0 || i0 == L - 1 { return [(i0, 1)] }
+        return [(i0, 1 - f), (i0 + 1, f)]
+    }
+
     /// Scalers [L, K] (K values per layer) → [L', K].
     public static func depth(_ s: [Float], layers L: Int, perLayer K: Int, target Lp: Int, mode: DepthInit) -> [Float] {
         precondition(s.count == L * K)
@@ -23,10 +36,8 @@ public enum ScalerTransforms {
         switch mode {
         case .interp:
             for j in 0..<Lp {
-                let x = sourcePosition(j, source: L, target: Lp)
-                let i0 = min(Int(x.rounded(.down)), L - 1), i1 = min(i0 + 1, L - 1)
-                let f = Float(x - Double(i0))
-                for k in 0..<K { out[j * K + k] = (1 - f) * s[i0 * K + k] + f * s[i1 * K + k] }
+                let mix = sourceLayers(j, source: L, target: Lp)
+                for k in 0..<K { out[j * K + k] = mix.reduce(0) { $0 + $1.weight * s[$1.layer * K + k] } }
             }
         case .linearFit:
             let (a, b) = linearFit(s, layers: L, perLayer: K)
