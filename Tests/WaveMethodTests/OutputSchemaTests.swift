@@ -103,17 +103,22 @@ import WaveEngine
         let dir = try Self.tempDir()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let f = TeacherFeatures(count: 3, dim: 2, values: [1, 2, 3, 4, 5, -0.5])
-        _ = try Teacher.cached(folder: dir + "/teacher", key: "k") { f }
+        _ = try Teacher.cached(folder: dir + "/teacher", key: "k", count: 3, dim: 2) { f }
         let b = [UInt8](FileManager.default.contents(atPath: dir + "/teacher/teacher-k.f32")!)
         #expect(Array(b[0..<8]) == [0x57, 0x41, 0x56, 0x45, 0x54, 0x46, 0x31, 0x00])
         #expect(Self.u64(b, 8) == 3 && Self.u64(b, 16) == 2 && b.count == 24 + 4 * 3 * 2)
         #expect(Self.floats(b, 24, 6) == f.values)
         var calls = 0
-        _ = try Teacher.cached(folder: dir + "/teacher", key: "k") { calls += 1; return f }
+        _ = try Teacher.cached(folder: dir + "/teacher", key: "k", count: 3, dim: 2) { calls += 1; return f }
         #expect(calls == 0)
         try writeFileAtomically(b + [0], to: dir + "/teacher/teacher-k.f32")
-        _ = try Teacher.cached(folder: dir + "/teacher", key: "k") { calls += 1; return f }
+        _ = try Teacher.cached(folder: dir + "/teacher", key: "k", count: 3, dim: 2) { calls += 1; return f }
         #expect(calls == 1)
+        // A consistent file of another shape (2 rows of 3) is not what the caller needs: computed again.
+        let other = TeacherFeatures(count: 2, dim: 3, values: [1, 2, 3, 4, 5, 6])
+        _ = try Teacher.cached(folder: dir + "/teacher", key: "k2", count: 2, dim: 3) { other }
+        let again = try Teacher.cached(folder: dir + "/teacher", key: "k2", count: 3, dim: 2) { calls += 1; return f }
+        #expect(calls == 2 && again.count == 3 && again.dim == 2)
 
         let data = ImageDataset(count: 2, channels: 1, height: 2, width: 2, pixels: [0, 1, 2, 3, 4, 5, 6, 7], labels: [0, 1], classes: 2)
         let key = Teacher.cacheKey(ancestry: dir + "/absent.model.onnx", imageSize: 56, logits: false, data: data)

@@ -86,7 +86,8 @@ struct DistillOptions: ParsableArguments {
         }
         let key = Teacher.cacheKey(ancestry: ancestryPath, imageSize: imageSize, logits: kd == .logit, data: train)
         let cache = ProcessInfo.processInfo.environment["WAVE_CACHE"] ?? (NSHomeDirectory() + "/.cache/wave")
-        let teacher = try Teacher.cached(folder: cache + "/teacher", key: key) {
+        let teacher = try Teacher.cached(folder: cache + "/teacher", key: key, count: train.count,
+                                         dim: kd == .logit ? config.numClasses : 2 * config.embedDim) {
             try Teacher.compute(ancestry: canonical, config: config, dataset: train, imageSize: imageSize,
                                 logits: kd == .logit, quiet: quiet)
         }

@@ -97,7 +97,8 @@ struct FitOptions: ParsableArguments {
             throw ValidationError("the target's image size \(imageSize) is not a multiple of the teacher's patch size \(config.patchSize)")
         }
         let key = Teacher.cacheKey(ancestry: path, imageSize: imageSize, logits: kind == .logit, data: images)
-        let outputs = try Teacher.cached(folder: cache + "/teacher", key: key) {
+        let outputs = try Teacher.cached(folder: cache + "/teacher", key: key, count: images.count,
+                                         dim: kind == .logit ? config.numClasses : 2 * config.embedDim) {
             try Teacher.compute(ancestry: detected.canonical, config: config, dataset: images, imageSize: imageSize,
                                 logits: kind == .logit, quiet: quiet)
         }

@@ -77,10 +77,14 @@ public enum Teacher {
     }
 
     /// Loads features cached under `key` in `folder`, or computes and caches them (atomically).
-    /// The key must name everything the features depend on (ancestry, size, images).
-    public static func cached(folder: String, key: String, compute: () throws -> TeacherFeatures) throws -> TeacherFeatures {
+    /// The key must name everything the features depend on (ancestry, size, images). A cached file
+    /// whose rows or row length are not the `count` × `dim` the caller needs (a hand-made or
+    /// colliding file: its own sizes are consistent, Schemas/teacher-cache.md) is computed again,
+    /// never read with the wrong row length.
+    public static func cached(folder: String, key: String, count: Int, dim: Int,
+                              compute: () throws -> TeacherFeatures) throws -> TeacherFeatures {
         let path = folder + "/teacher-\(key).f32"
-        if let f = try? load(path) { return f }
+        if let f = try? load(path), f.count == count, f.dim == dim { return f }
         let f = try compute()
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         // The layout of Schemas/teacher-cache.md.

@@ -122,7 +122,7 @@ public enum Pipeline {
                                        cache: String, quiet: Bool) throws -> TeacherFeatures {
         guard let config = ancestry.vit else { throw ExpandError.invalidTarget("the ancestry is not a ViT") }
         let key = Teacher.cacheKey(ancestry: ancestryPath, imageSize: imageSize, logits: false, data: images)
-        return try Teacher.cached(folder: cache, key: key) {
+        return try Teacher.cached(folder: cache, key: key, count: images.count, dim: 2 * config.embedDim) {
             try Teacher.compute(ancestry: ancestry.canonical, config: config, dataset: images, imageSize: imageSize, quiet: quiet)
         }
     }
