@@ -29,11 +29,11 @@ extension ViTModel {
         let c = config, B = range.count, T = a.T, P = a.P, D = a.D, M = a.M, F = a.F
         let classTokenOnly = a.classTokenOnly
         let w = params.pointer
-        // This shard's rows of a [fullBatch, …] buffer; in the compact last block, of a buffer that
-        // holds one row per image where it has T (probs [B·H, T], the class rows [B, D], …), so the
-        // backward finds them contiguous from the batch's first image.
+        // This shard's rows of a [fullBatch, …] buffer (`rows`). In the compact last block the buffers
+        // after attention hold one row per image where they have room for T (probs as [B·H, T], mid,
+        // fc1, … as [B, ·]): `perImageRows` keeps them contiguous across shards, as the backward reads them.
         func rows(_ buf: FloatBuffer) -> UnsafeMutablePointer<Float> { buf.pointer + buf.count / fullBatch * range.lowerBound }
-        func classRows(_ buf: FloatBuffer) -> UnsafeMutablePointer<Float> { buf.pointer + buf.count / (fullBatch * T) * range.lowerBound }
+        func perImageRows(_ buf: FloatBuffer) -> UnsafeMutablePointer<Float> { buf.pointer + buf.count / (fullBatch * T) * range.lowerBound }
         Profile.measure(.stem) {
         let S = c.imageSize
         unfoldPatches(images + range.lowerBound * c.inChannels * S * S, into: rows(a.patches), batch: B)
@@ -57,7 +57,7 @@ extension ViTModel {
             let compact = classTokenOnly && l == c.depth - 1
             let ln1 = rows(L.ln1), qkv = rows(L.qkv)
             // After attention: every token's rows, or the class rows only in the compact block.
-            let after = compact ? classRows : rows
+            let after = compact ? perImageRows : rows
             let attnY = after(L.attnY), proj = after(L.proj), mid = after(L.mid)
             let ln2 = after(L.ln2), fc1 = after(L.fc1), gelu = after(L.gelu), fc2 = after(L.fc2)
             Profile.measure(.layerNorm) { layerNormForward(ln1, mean: rows(L.ln1Mean), rstd: rows(L.ln1Rstd), x,
@@ -66,7 +66,7 @@ extension ViTModel {
             // From here on the compact last block works on B class rows instead of B·T.
             var n = n0, xin = UnsafePointer(x)
             if compact {
-                attentionForwardClassOnly(y: attnY, probs: classRows(L.probs), qkv: qkv, shape)
+                attentionForwardClassOnly(y: attnY, probs: perImageRows(L.probs), qkv: qkv, shape)
                 let cls = rows(a.classRows)
                 for b in 0..<B { (cls + b * D).update(from: x + b * T * D, count: D) }
                 n = B; xin = UnsafePointer(cls)
@@ -86,7 +86,7 @@ extension ViTModel {
         // After a class-token-only forward, `tokens` (and the final norm's statistics) hold one
         // row per image, so this shard's part starts at its first image, not its first token.
         let outRows = classTokenOnly ? B : n0
-        let last = classTokenOnly ? classRows : rows
+        let last = classTokenOnly ? perImageRows : rows
         let tokens = last(a.tokens)
         Profile.measure(.layerNorm) { layerNormForward(tokens, mean: last(a.lnfMean), rstd: last(a.lnfRstd),
                          last(a.blockInput(c.depth)), weight: w + off.normw, bias: w + off.normb,
