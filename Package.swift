@@ -62,12 +62,14 @@ let package = Package(
         .target(name: "CMachinePeak", path: "Sources/CMachinePeak", cSettings: [.unsafeFlags(["-O2"])]),
         .executableTarget(name: "wave-bench-engine", dependencies: ["WaveEngine", "CMachinePeak", "COpenBLAS"], swiftSettings: optimize),
 
-        // libFuzzer targets: scripts/fuzz.sh builds them with -sanitize=fuzzer.
-        .executableTarget(name: "FuzzSafetensors", dependencies: ["WaveFormats"]),
-        .executableTarget(name: "FuzzONNX", dependencies: ["WaveFormats"]),
-        .executableTarget(name: "FuzzBundle", dependencies: ["WaveMethod"]),
-        .executableTarget(name: "FuzzShardIndex", dependencies: ["WaveFormats"]),
-        .executableTarget(name: "FuzzIDX", dependencies: ["WaveEngine"]),
+        // libFuzzer targets: scripts/fuzz.sh builds them with -sanitize=fuzzer; FuzzDriver is the
+        // hand-off to libFuzzer and the replay tool they share.
+        .target(name: "FuzzDriver"),
+        .executableTarget(name: "FuzzSafetensors", dependencies: ["WaveFormats", "FuzzDriver"]),
+        .executableTarget(name: "FuzzONNX", dependencies: ["WaveFormats", "FuzzDriver"]),
+        .executableTarget(name: "FuzzBundle", dependencies: ["WaveMethod", "FuzzDriver"]),
+        .executableTarget(name: "FuzzShardIndex", dependencies: ["WaveFormats", "FuzzDriver"]),
+        .executableTarget(name: "FuzzIDX", dependencies: ["WaveEngine", "FuzzDriver"]),
 
         .testTarget(name: "WaveTensorTests", dependencies: ["WaveTensor"]),
         .testTarget(name: "WaveFormatsTests", dependencies: ["WaveFormats"]),

@@ -1,11 +1,10 @@
 // libFuzzer target for the bundle reader (header, manifest, layout, payload decode, plan checks).
 //
-// Built like Sources/FuzzSafetensors: scripts/fuzz.sh compiles it with -sanitize=fuzzer,address
-// -DFUZZING and the top-level code hands control to LLVMFuzzerRunDriver. A plain `swift build`
-// compiles a replay tool that runs saved inputs through the same function, and
+// scripts/fuzz.sh FuzzBundle fuzzes it; a plain build is a replay tool (Sources/FuzzDriver), and
 // `FuzzBundle --write-seeds DIR` writes the small valid bundles the corpus starts from
 // (Fixtures/bundle/, see its README).
 import Foundation
+import FuzzDriver
 import WaveFormats
 import WaveMethod
 import WaveTensor
@@ -86,43 +85,15 @@ func writeSeeds(_ dir: String) throws {
     print("wrote \(n) seed bundles to \(dir)")
 }
 
-#if FUZZING
-@_cdecl("LLVMFuzzerTestOneInput")
-public func fuzzOne(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
-    let input = UnsafeRawBufferPointer(start: data, count: size)
-    fuzzInput(input)
-    fuzzWithChecksumsFixed(input)
-    return 0
-}
-
-@_silgen_name("LLVMFuzzerRunDriver")
-func LLVMFuzzerRunDriver(
-    _ argc: UnsafeMutablePointer<CInt>,
-    _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>>,
-    _ callback: @convention(c) (UnsafePointer<UInt8>?, Int) -> CInt
-) -> CInt
-
-var argc = CommandLine.argc
-var argv = CommandLine.unsafeArgv
-exit(LLVMFuzzerRunDriver(&argc, &argv, { data, size in fuzzOne(data, size) }))
-#else
-let args = Array(CommandLine.arguments.dropFirst())
-if args.first == "--write-seeds", args.count == 2 {
-    try writeSeeds(args[1])
+#if !FUZZING
+let arguments = Array(CommandLine.arguments.dropFirst())
+if arguments.first == "--write-seeds", arguments.count == 2 {
+    try writeSeeds(arguments[1])
     exit(0)
 }
-if args.isEmpty {
-    FileHandle.standardError.write(Data("usage: FuzzBundle FILE...  (replays inputs; scripts/fuzz.sh fuzzes)\n       FuzzBundle --write-seeds DIR\n".utf8))
-    exit(2)
-}
-for path in args {
-    guard let data = FileManager.default.contents(atPath: path) else {
-        FileHandle.standardError.write(Data("cannot read \(path)\n".utf8))
-        exit(1)
-    }
-    switch data.withUnsafeBytes({ fuzzInput($0) }) {
-    case let .success(n): print("accepted \(path): \(n) components")
-    case let .failure(e): print("rejected \(path): \(e)")
-    }
-}
 #endif
+FuzzDriver.run("FuzzBundle", usage: "FuzzBundle --write-seeds DIR") { input in
+    let result = fuzzInput(input).map { "\($0) components" }
+    fuzzWithChecksumsFixed(input)
+    return result
+}

@@ -2,10 +2,9 @@
 // gzip inflation included: `IDX.readFile` inflates any file that starts with the gzip magic, so
 // an input does what a file of those bytes would.
 //
-// Built like Sources/FuzzSafetensors: scripts/fuzz.sh compiles it with -sanitize=fuzzer,address
-// -DFUZZING and the top-level code hands control to LLVMFuzzerRunDriver. A plain `swift build`
-// compiles a replay tool that runs saved inputs through the same function.
+// scripts/fuzz.sh FuzzIDX fuzzes it; a plain build is a replay tool (Sources/FuzzDriver).
 import Foundation
+import FuzzDriver
 import WaveEngine
 import WaveTensor
 
@@ -44,7 +43,6 @@ func parse(_ b: UnsafeRawBufferPointer, gzipped: Bool) -> Result<String, any Err
     }
 }
 
-#if FUZZING
 /// FUZZ_LEAK_PROBE=1 leaks 64 bytes per input on purpose: the run must then stop with
 /// "ERROR: LeakSanitizer: detected memory leaks", which shows leak detection is really on
 /// (LeakSanitizer cannot run under ptrace, e.g. in some containers, and then says nothing).
@@ -53,37 +51,4 @@ let leakProbe = getenv("FUZZ_LEAK_PROBE") != nil
 /// overwrites it, which leaves the previous block unreachable.
 nonisolated(unsafe) var leakSink: UnsafeMutableRawPointer?
 
-@_cdecl("LLVMFuzzerTestOneInput")
-public func fuzzOne(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
-    fuzzInput(UnsafeRawBufferPointer(start: data, count: size))
-    if leakProbe { leakSink = malloc(64); memset(leakSink!, 1, 64) }
-    return 0
-}
-
-@_silgen_name("LLVMFuzzerRunDriver")
-func LLVMFuzzerRunDriver(
-    _ argc: UnsafeMutablePointer<CInt>,
-    _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>>,
-    _ callback: @convention(c) (UnsafePointer<UInt8>?, Int) -> CInt
-) -> CInt
-
-var argc = CommandLine.argc
-var argv = CommandLine.unsafeArgv
-exit(LLVMFuzzerRunDriver(&argc, &argv, { data, size in fuzzOne(data, size) }))
-#else
-let paths = Array(CommandLine.arguments.dropFirst())
-if paths.isEmpty {
-    FileHandle.standardError.write(Data("usage: FuzzIDX FILE...  (replays inputs; scripts/fuzz.sh fuzzes)\n".utf8))
-    exit(2)
-}
-for path in paths {
-    guard let data = FileManager.default.contents(atPath: path) else {
-        FileHandle.standardError.write(Data("cannot read \(path)\n".utf8))
-        exit(1)
-    }
-    switch data.withUnsafeBytes({ fuzzInput($0) }) {
-    case let .success(what): print("accepted \(path): \(what)")
-    case let .failure(e): print("rejected \(path): \(e)")
-    }
-}
-#endif
+FuzzDriver.run("FuzzIDX", afterEach: leakProbe ? { leakSink = malloc(64); memset(leakSink!, 1, 64) } : nil, fuzzInput)

@@ -1,12 +1,9 @@
 // libFuzzer target for the safetensors parser.
 //
-// scripts/fuzz.sh builds it with `-sanitize=fuzzer,address -DFUZZING`. SwiftPM links every
-// executable with `--defsym main=<Target>_main`, so libFuzzer's own `main` is never linked in;
-// the top-level code below therefore hands control to libFuzzer through LLVMFuzzerRunDriver,
-// which parses the usual libFuzzer flags. A plain `swift build` compiles a replay tool
-// instead, which runs saved inputs (fuzz-artifacts/*/crash-*) through the same function
-// (and, with --time, measures a read).
+// scripts/fuzz.sh FuzzSafetensors fuzzes it; a plain build is a replay tool (Sources/FuzzDriver)
+// that also, with --time, measures a read.
 import Foundation
+import FuzzDriver
 import WaveFormats
 import WaveTensor
 
@@ -29,26 +26,7 @@ func fuzzInput(_ bytes: UnsafeRawBufferPointer) -> Result<Int, any Error> {
     return .success(set.count)
 }
 
-#if FUZZING
-/// The libFuzzer entry point. Also what a direct `swiftc -sanitize=fuzzer -parse-as-library`
-/// build would use with libFuzzer's own `main`.
-@_cdecl("LLVMFuzzerTestOneInput")
-public func fuzzOne(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
-    fuzzInput(UnsafeRawBufferPointer(start: data, count: size))
-    return 0
-}
-
-@_silgen_name("LLVMFuzzerRunDriver")
-func LLVMFuzzerRunDriver(
-    _ argc: UnsafeMutablePointer<CInt>,
-    _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>>,
-    _ callback: @convention(c) (UnsafePointer<UInt8>?, Int) -> CInt
-) -> CInt
-
-var argc = CommandLine.argc
-var argv = CommandLine.unsafeArgv
-exit(LLVMFuzzerRunDriver(&argc, &argv, { data, size in fuzzOne(data, size) }))
-#else
+#if !FUZZING
 /// `--time FILE`: how long `Safetensors.read` takes on a real file (map + validate + views),
 /// and, for comparison, how long touching every byte takes. Release builds only mean anything.
 func timeRead(_ path: String) throws {
@@ -73,23 +51,9 @@ func timeRead(_ path: String) throws {
     print("\(path): \(set.count) tensors, \(set.totalBytes) bytes; read + header: best of 20 \(ms(best)); first touch of every page: \(ms(touch)) (\(sum & 1))")
 }
 
-let paths = Array(CommandLine.arguments.dropFirst())
-if paths.first == "--time" {
-    for path in paths.dropFirst() { try timeRead(path) }
+if CommandLine.arguments.dropFirst().first == "--time" {
+    for path in CommandLine.arguments.dropFirst(2) { try timeRead(path) }
     exit(0)
 }
-if paths.isEmpty {
-    FileHandle.standardError.write(Data("usage: FuzzSafetensors FILE...  (replays inputs; scripts/fuzz.sh fuzzes)\n       FuzzSafetensors --time FILE...\n".utf8))
-    exit(2)
-}
-for path in paths {
-    guard let data = FileManager.default.contents(atPath: path) else {
-        FileHandle.standardError.write(Data("cannot read \(path)\n".utf8))
-        exit(1)
-    }
-    switch data.withUnsafeBytes({ fuzzInput($0) }) {
-    case let .success(n): print("accepted \(path): \(n) tensors")
-    case let .failure(e): print("rejected \(path): \(e)")
-    }
-}
 #endif
+FuzzDriver.run("FuzzSafetensors", usage: "FuzzSafetensors --time FILE...") { input in fuzzInput(input).map { "\($0) tensors" } }

@@ -2,9 +2,7 @@
 // weight map, shard names kept inside the index's folder) and the cross-checks of the index
 // against its shards.
 //
-// Built like Sources/FuzzSafetensors: scripts/fuzz.sh compiles it with -sanitize=fuzzer,address
-// -DFUZZING and the top-level code hands control to LLVMFuzzerRunDriver. A plain `swift build`
-// compiles a replay tool that runs saved inputs through the same function.
+// scripts/fuzz.sh FuzzShardIndex fuzzes it; a plain build is a replay tool (Sources/FuzzDriver).
 //
 // The reader takes a path (the index names shard files beside it), so each input is written to
 // WORK/ckpt/model.safetensors.index.json and read with `Safetensors.read(path:)`, the public entry
@@ -14,6 +12,7 @@
 // nested one, a directory named like a shard. WORK/escape.safetensors, outside the index folder,
 // holds the tensor "ESCAPED": reading it through any index is a path-traversal finding and traps.
 import Foundation
+import FuzzDriver
 import WaveFormats
 import WaveTensor
 
@@ -102,38 +101,5 @@ func fuzzInput(_ bytes: UnsafeRawBufferPointer) -> Result<Int, any Error> {
     return .success(set.count)
 }
 
-#if FUZZING
-@_cdecl("LLVMFuzzerTestOneInput")
-public func fuzzOne(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
-    fuzzInput(UnsafeRawBufferPointer(start: data, count: size))
-    return 0
-}
-
-@_silgen_name("LLVMFuzzerRunDriver")
-func LLVMFuzzerRunDriver(
-    _ argc: UnsafeMutablePointer<CInt>,
-    _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>>,
-    _ callback: @convention(c) (UnsafePointer<UInt8>?, Int) -> CInt
-) -> CInt
-
 _ = Work.indexPath   // set up before the first input, not inside libFuzzer's timing of it
-var argc = CommandLine.argc
-var argv = CommandLine.unsafeArgv
-exit(LLVMFuzzerRunDriver(&argc, &argv, { data, size in fuzzOne(data, size) }))
-#else
-let paths = Array(CommandLine.arguments.dropFirst())
-if paths.isEmpty {
-    FileHandle.standardError.write(Data("usage: FuzzShardIndex FILE...  (replays index inputs; scripts/fuzz.sh fuzzes)\n".utf8))
-    exit(2)
-}
-for path in paths {
-    guard let data = FileManager.default.contents(atPath: path) else {
-        FileHandle.standardError.write(Data("cannot read \(path)\n".utf8))
-        exit(1)
-    }
-    switch data.withUnsafeBytes({ fuzzInput($0) }) {
-    case let .success(n): print("accepted \(path): \(n) tensors")
-    case let .failure(e): print("rejected \(path): \(e)")
-    }
-}
-#endif
+FuzzDriver.run("FuzzShardIndex") { input in fuzzInput(input).map { "\($0) tensors" } }
