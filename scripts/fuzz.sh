@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Fuzzes one parser with libFuzzer + AddressSanitizer:  scripts/fuzz.sh TARGET [SECONDS]
 #   TARGET   FuzzSafetensors, FuzzShardIndex, FuzzONNX, FuzzBundle or FuzzIDX (executable targets
-#            following Sources/FuzzSafetensors)
+#            that define an input function and call FuzzDriver.run, Sources/FuzzDriver)
 #   SECONDS  run time, default 60
 # Corpus: fuzz-corpus/TARGET (gitignored; seeded on first run from generated files and from
 # Fixtures/<format>/). Findings: fuzz-artifacts/TARGET/crash-* etc. Replay one with a normal
@@ -9,8 +9,8 @@
 # to libFuzzer (e.g. -jobs=2, -max_len=4096).
 #
 # Why -sanitize=fuzzer,address and no -parse-as-library: SwiftPM links executables with
-# `--defsym main=<Target>_main`, which keeps libFuzzer's main out; the target's top-level code
-# calls LLVMFuzzerRunDriver itself when built with -DFUZZING. The release configuration keeps
+# `--defsym main=<Target>_main`, which keeps libFuzzer's main out; FuzzDriver.run calls
+# LLVMFuzzerRunDriver itself when built with -DFUZZING. The release configuration keeps
 # the package's -Ounchecked, which drops Swift's own bounds traps; ASan is what catches
 # out-of-bounds reads there.
 set -euo pipefail
