@@ -76,6 +76,33 @@ import WaveTensor
         #expect(try Safetensors.read(path: dir.file("m.safetensors.index.json")).order == set.order)
     }
 
+    /// A sharded write stopped between shard renames, with the same shard count and layout as the
+    /// write before it: the folder then holds the new first shard beside old ones under the old index.
+    /// Every shard and the index carry the write's id, so reading says so instead of mixing old and
+    /// new values; the next complete write reads back, and the id stays out of the tensors' metadata.
+    @Test func aShardedWriteKilledBetweenShardRenamesIsDetectedNotMixed() throws {
+        let dir = try TempDir()
+        defer { dir.cleanup() }
+        func set(_ v: Float) -> TensorSet {
+            var s = TensorSet()
+            for i in 0..<3 { s.add("t\(i)", RawTensor(shape: [4], floats: [v, v, v, Float(i)])) }
+            s.metadata = ["note": "kept"]
+            return s
+        }
+        let path = dir.file("m.safetensors"), index = dir.file("m.safetensors.index.json")
+        try Safetensors.write(set(1), to: path, maxShardBytes: 16)
+        struct Killed: Error {}
+        #expect(throws: Killed.self) {
+            try Safetensors.write(set(2), to: path, maxShardBytes: 16, first: []) { if $0 == 0 { throw Killed() } }
+        }
+        #expect(throws: SafetensorsError.shardOfAnotherWrite(file: "m-00001-of-00003.safetensors", index: index)) {
+            try Safetensors.read(path: index)
+        }
+        try Safetensors.write(set(2), to: path, maxShardBytes: 16)
+        let back = try Safetensors.read(path: index)
+        #expect(back["t1"]!.floats() == [2, 2, 2, 1] && back.metadata == ["note": "kept"])
+    }
+
     @Test func shardNamesParseOnlyForTheirBase() {
         #expect(Safetensors.shardNumber("m-00002-of-00005.safetensors", baseName: "m")! == (2, 5))
         for other in ["m-00002-of-00005.safetensors.tmp", "mm-00002-of-00005.safetensors", "m-0002-of-00005.safetensors",

@@ -75,8 +75,13 @@ struct SafetensorsRoundTripTests {
             "layer.1.weight": "model-00002-of-00002.safetensors",
             "layer.2.weight": "model-00002-of-00002.safetensors",
         ])
-        // Each shard carries the set's metadata, so any one of them is a complete file.
-        #expect(try Safetensors.read(path: dir.file("model-00002-of-00002.safetensors")).metadata == ["format": "pt"])
+        // Each shard carries the set's metadata, so any one of them is a complete file, and the
+        // id of the write, which the index carries too (and reading through the index drops).
+        var shardMeta = try Safetensors.read(path: dir.file("model-00002-of-00002.safetensors")).metadata
+        let id = shardMeta.removeValue(forKey: Safetensors.shardSetKey)
+        #expect(id != nil && (top["metadata"] as? [String: Any])?[Safetensors.shardSetKey] as? String == id)
+        #expect(shardMeta == ["format": "pt"])
+        #expect(try Safetensors.read(path: dir.file("model.safetensors.index.json")).metadata == ["format": "pt"])
     }
 
     /// The header is padded with spaces so tensor data starts 8-byte aligned, and

@@ -43,6 +43,7 @@ public enum SafetensorsError: Error, CustomStringConvertible, Equatable {
     case tensorMissingFromShard(name: String, file: String)
     case tensorNotInIndex(name: String, file: String)
     case shardMetadataConflict(key: String, file: String)
+    case shardOfAnotherWrite(file: String, index: String)
     indirect case inShard(file: String, error: SafetensorsError)
 
     // Writing.
@@ -110,6 +111,8 @@ public enum SafetensorsError: Error, CustomStringConvertible, Equatable {
             return "index maps \"\(name)\" to \(file), but that shard does not contain it"
         case let .tensorNotInIndex(name, file):
             return "shard \(file) contains \"\(name)\", which the index does not map to it; index from another checkpoint?"
+        case let .shardOfAnotherWrite(file, index):
+            return "shard \(file) belongs to another write than \(index) (a write stopped between its renames?); write the checkpoint again"
         case let .shardMetadataConflict(key, file):
             return "shard \(file) gives __metadata__ \"\(key)\" a different value than an earlier shard"
         case let .inShard(file, error):

@@ -31,12 +31,13 @@ public enum Safetensors {
     /// Tensors come shard by shard (shards in name order, which is numeric order for the
     /// `-00001-of-0000N` convention), each shard in file order.
     static func readSharded(indexPath: String) throws -> TensorSet {
-        let weightMap = try readIndex(path: indexPath)
+        let (weightMap, setID) = try readIndex(path: indexPath)
         let dir = URL(fileURLWithPath: indexPath).deletingLastPathComponent().path
         var expected: [String: [String]] = [:]
         for (name, file) in weightMap { expected[file, default: []].append(name) }
 
         var set = TensorSet()
+        var shardIDs: [String?] = []
         for file in expected.keys.sorted() {
             let mapped: MappedFile
             do { mapped = try MappedFile(path: dir + "/" + file) }
@@ -54,17 +55,28 @@ public enum Safetensors {
                 guard weightMap[name] == file else { throw SafetensorsError.tensorNotInIndex(name: name, file: file) }
                 set.add(name, tensor)
             }
+            // wave's sharded writes give every shard and the index the id of the write, so a shard
+            // of another write (one killed between its renames) is never mixed in silently: with
+            // an id in the index every shard must carry it, without one the shards must agree.
+            let id = shard.metadata[shardSetKey]
+            if let setID, id != setID { throw SafetensorsError.shardOfAnotherWrite(file: file, index: indexPath) }
+            if setID == nil, let first = shardIDs.first, first != id {
+                throw SafetensorsError.shardOfAnotherWrite(file: file, index: indexPath)
+            }
+            shardIDs.append(id)
             for (k, v) in shard.metadata {
                 if let old = set.metadata[k], old != v { throw SafetensorsError.shardMetadataConflict(key: k, file: file) }
                 set.metadata[k] = v
             }
         }
+        set.metadata[shardSetKey] = nil   // a fact of the files, not of the tensors
         return set
     }
 
     /// The weight map of an index file, validated: strict JSON, string values, shard names
     /// that stay inside the index's folder.
-    static func readIndex(path: String) throws -> [String: String] {
+    /// Also the index's shard-set id (`shardSetKey`) when it has one.
+    static func readIndex(path: String) throws -> (map: [String: String], shardSet: String?) {
         let file: MappedFile
         do { file = try MappedFile(path: path) }
         catch let FileError.cannotOpen(_, reason) { throw SafetensorsError.invalidIndex(path: path, reason: reason) }
@@ -76,8 +88,13 @@ public enum Safetensors {
         guard case let .object(top) = json else { throw invalid("not a JSON object") }
         guard let mapValue = top.first(where: { $0.key == "weight_map" })?.value else { throw invalid("no \"weight_map\"") }
         // Index metadata (`total_size`) is informational; tensors are checked against the shards.
+        var shardSet: String?
         if let meta = top.first(where: { $0.key == "metadata" })?.value {
-            guard case .object = meta else { throw invalid("\"metadata\" is not an object") }
+            guard case let .object(fields) = meta else { throw invalid("\"metadata\" is not an object") }
+            if let id = fields.first(where: { $0.key == shardSetKey })?.value {
+                guard case let .string(s) = id else { throw invalid("metadata \"\(shardSetKey)\" is not a string") }
+                shardSet = s
+            }
         }
         guard case let .object(pairs) = mapValue else { throw invalid("\"weight_map\" is not an object") }
         var map: [String: String] = [:]
@@ -89,6 +106,6 @@ public enum Safetensors {
             }
             map[name] = file
         }
-        return map
+        return (map, shardSet)
     }
 }

@@ -12,7 +12,10 @@ extension Safetensors {
     /// Every file is written under a temporary name first; shards are renamed into place
     /// before the index, so an index never names a shard that is not there. Shards of an
     /// earlier write to the same name with another shard count are removed afterwards (the new
-    /// index no longer names them). Returns the paths written, the index last.
+    /// index no longer names them). Every shard and the index carry one id of this write
+    /// (`shardSetKey`), so a write killed between its renames, which leaves some shards of the
+    /// earlier write beside new ones, is an error on reading, never a silent mix (the reader
+    /// checks the ids). Returns the paths written, the index last.
     @discardableResult
     public static func write(_ set: TensorSet, to path: String, maxShardBytes: Int? = nil) throws -> [String] {
         try write(set, to: path, maxShardBytes: maxShardBytes, first: [])
@@ -58,18 +61,24 @@ extension Safetensors {
         let baseName = URL(fileURLWithPath: base).lastPathComponent
         // A killed earlier write may have left temporaries of shards this write does not produce.
         TemporaryFiles.removeStale(in: folder) { shardNumber($0, baseName: baseName) != nil }
+        let setID = UUID().uuidString
+        var metadata = set.metadata
+        metadata[shardSetKey] = setID
         var weightMap: [String] = []
         for f in files {
             let shardName = URL(fileURLWithPath: f.path).lastPathComponent
             for t in f.tensors { weightMap.append("\(jsonQuoted(t.name)):\(jsonQuoted(shardName))") }
         }
-        let index = "{\"metadata\":{\"total_size\":\(set.totalBytes)},\"weight_map\":{"
+        let index = "{\"metadata\":{\"total_size\":\(set.totalBytes),\(jsonQuoted(shardSetKey)):\(jsonQuoted(setID))},\"weight_map\":{"
             + weightMap.joined(separator: ",") + "}}\n"
-        let written = try writeFiles(first: first, files, metadata: set.metadata,
+        let written = try writeFiles(first: first, files, metadata: metadata,
                                      index: (base + ".safetensors.index.json", Array(index.utf8)), afterRename: afterRename)
         removeStaleShards(in: folder, baseName: baseName, count: n)
         return written
     }
+
+    /// The `__metadata__` key (and index metadata key) naming the write a shard belongs to.
+    public static let shardSetKey = "wave.shard_set"
 
     static func shardSuffix(_ i: Int, of n: Int) -> String { String(format: "-%05d-of-%05d.safetensors", i, n) }
 
