@@ -19,7 +19,7 @@ func linearForward(_ out: UnsafeMutablePointer<Float>, _ inp: UnsafePointer<Floa
 }
 
 /// dinp and dW are independent products of equal work: their tiles share the workers in one go
-/// (at 2 threads each is one tile up to 2^22 multiply-adds, so the two run side by side, whole).
+/// (below 2^23 multiply-adds each is one tile, so at 2 threads the two run side by side, whole).
 func linearBackward(dinp: UnsafeMutablePointer<Float>?, dweight: UnsafeMutablePointer<Float>,
                     dbias: UnsafeMutablePointer<Float>?, dout: UnsafePointer<Float>,
                     inp: UnsafePointer<Float>, weight: UnsafePointer<Float>,
