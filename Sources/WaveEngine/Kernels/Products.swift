@@ -13,23 +13,23 @@ import WaveTensor
 // the Haswell/Zen kernels, 1 and 2 threads gave condensed bundles 3.7e-3 apart after 8 steps.)
 
 /// One row-major sgemm call, C = alpha·op(A)·op(B) + beta·C, with its operands boxed for the workers.
-public struct Product: @unchecked Sendable {
-    public var transA: Bool, transB: Bool
-    public var m: Int, n: Int, k: Int
-    public var alpha: Float
-    public var a: UnsafePointer<Float>, lda: Int
-    public var b: UnsafePointer<Float>, ldb: Int
-    public var beta: Float
-    public var c: UnsafeMutablePointer<Float>, ldc: Int
+struct Product: @unchecked Sendable {
+    var transA: Bool, transB: Bool
+    var m: Int, n: Int, k: Int
+    var alpha: Float
+    var a: UnsafePointer<Float>, lda: Int
+    var b: UnsafePointer<Float>, ldb: Int
+    var beta: Float
+    var c: UnsafeMutablePointer<Float>, ldc: Int
 
-    public init(_ transA: Bool, _ transB: Bool, _ m: Int, _ n: Int, _ k: Int, alpha: Float = 1,
+    init(_ transA: Bool, _ transB: Bool, _ m: Int, _ n: Int, _ k: Int, alpha: Float = 1,
                 _ a: UnsafePointer<Float>, _ lda: Int, _ b: UnsafePointer<Float>, _ ldb: Int,
                 beta: Float, _ c: UnsafeMutablePointer<Float>, _ ldc: Int) {
         self.transA = transA; self.transB = transB; self.m = m; self.n = n; self.k = k; self.alpha = alpha
         self.a = a; self.lda = lda; self.b = b; self.ldb = ldb; self.beta = beta; self.c = c; self.ldc = ldc
     }
 
-    public func run() { sgemm(transA, transB, m, n, k, alpha: alpha, a, lda, b, ldb, beta: beta, c, ldc) }
+    func run() { sgemm(transA, transB, m, n, k, alpha: alpha, a, lda, b, ldb, beta: beta, c, ldc) }
 
     /// Multiply-adds of the whole product.
     var work: Int { m * n * k }
@@ -59,7 +59,7 @@ public struct Product: @unchecked Sendable {
 
     /// The product as tiles along C's longer side, their count fixed by the shape (never by the
     /// thread count).
-    public var tiles: [Product] {
+    var tiles: [Product] {
         let along = max(m, n)
         let count = min(Self.maxTiles, max(1, work / Self.workPerTile), max(1, along / Self.minSide))
         if count == 1 { return [self] }
@@ -72,7 +72,7 @@ public struct Product: @unchecked Sendable {
 
 /// Runs independent products (C regions that do not overlap) on the engine's workers, each cut
 /// into its fixed tiles. Inside a batch shard (`BatchSplit`) everything runs inline.
-public func runProducts(_ products: [Product]) {
+func runProducts(_ products: [Product]) {
     let tiles = products.flatMap(\.tiles)
     let workers = BatchSplit.worker != nil ? 1 : min(Engine.workers, tiles.count)
     if workers <= 1 { for t in tiles { t.run() }; return }
@@ -84,7 +84,7 @@ public func runProducts(_ products: [Product]) {
 
 /// The engine's sgemm for one product: row-major C = alpha·op(A)·op(B) + beta·C, spread over the
 /// workers in tiles fixed by the shape (bit-identical at any thread count).
-public func parallelSgemm(_ transA: Bool, _ transB: Bool, _ m: Int, _ n: Int, _ k: Int, alpha: Float = 1,
+func parallelSgemm(_ transA: Bool, _ transB: Bool, _ m: Int, _ n: Int, _ k: Int, alpha: Float = 1,
                           _ a: UnsafePointer<Float>, _ lda: Int, _ b: UnsafePointer<Float>, _ ldb: Int,
                           beta: Float, _ c: UnsafeMutablePointer<Float>, _ ldc: Int) {
     runProducts([Product(transA, transB, m, n, k, alpha: alpha, a, lda, b, ldb, beta: beta, c, ldc)])
