@@ -187,6 +187,108 @@ void   onnx__value_info_proto__free_unpacked
   assert(message->base.descriptor == &onnx__value_info_proto__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
+void   onnx__type_proto__tensor__init
+                     (Onnx__TypeProto__Tensor         *message)
+{
+  static const Onnx__TypeProto__Tensor init_value = ONNX__TYPE_PROTO__TENSOR__INIT;
+  *message = init_value;
+}
+void   onnx__type_proto__init
+                     (Onnx__TypeProto         *message)
+{
+  static const Onnx__TypeProto init_value = ONNX__TYPE_PROTO__INIT;
+  *message = init_value;
+}
+size_t onnx__type_proto__get_packed_size
+                     (const Onnx__TypeProto *message)
+{
+  assert(message->base.descriptor == &onnx__type_proto__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t onnx__type_proto__pack
+                     (const Onnx__TypeProto *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &onnx__type_proto__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t onnx__type_proto__pack_to_buffer
+                     (const Onnx__TypeProto *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &onnx__type_proto__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Onnx__TypeProto *
+       onnx__type_proto__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Onnx__TypeProto *)
+     protobuf_c_message_unpack (&onnx__type_proto__descriptor,
+                                allocator, len, data);
+}
+void   onnx__type_proto__free_unpacked
+                     (Onnx__TypeProto *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &onnx__type_proto__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   onnx__tensor_shape_proto__dimension__init
+                     (Onnx__TensorShapeProto__Dimension         *message)
+{
+  static const Onnx__TensorShapeProto__Dimension init_value = ONNX__TENSOR_SHAPE_PROTO__DIMENSION__INIT;
+  *message = init_value;
+}
+void   onnx__tensor_shape_proto__init
+                     (Onnx__TensorShapeProto         *message)
+{
+  static const Onnx__TensorShapeProto init_value = ONNX__TENSOR_SHAPE_PROTO__INIT;
+  *message = init_value;
+}
+size_t onnx__tensor_shape_proto__get_packed_size
+                     (const Onnx__TensorShapeProto *message)
+{
+  assert(message->base.descriptor == &onnx__tensor_shape_proto__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t onnx__tensor_shape_proto__pack
+                     (const Onnx__TensorShapeProto *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &onnx__tensor_shape_proto__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t onnx__tensor_shape_proto__pack_to_buffer
+                     (const Onnx__TensorShapeProto *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &onnx__tensor_shape_proto__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Onnx__TensorShapeProto *
+       onnx__tensor_shape_proto__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Onnx__TensorShapeProto *)
+     protobuf_c_message_unpack (&onnx__tensor_shape_proto__descriptor,
+                                allocator, len, data);
+}
+void   onnx__tensor_shape_proto__free_unpacked
+                     (Onnx__TensorShapeProto *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &onnx__tensor_shape_proto__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
 void   onnx__graph_proto__init
                      (Onnx__GraphProto         *message)
 {
@@ -663,7 +765,7 @@ const ProtobufCMessageDescriptor onnx__model_proto__descriptor =
   (ProtobufCMessageInit) onnx__model_proto__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor onnx__value_info_proto__field_descriptors[2] =
+static const ProtobufCFieldDescriptor onnx__value_info_proto__field_descriptors[3] =
 {
   {
     "name",
@@ -673,6 +775,18 @@ static const ProtobufCFieldDescriptor onnx__value_info_proto__field_descriptors[
     0,   /* quantifier_offset */
     offsetof(Onnx__ValueInfoProto, name),
     NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "type",
+    2,
+    PROTOBUF_C_LABEL_OPTIONAL,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Onnx__ValueInfoProto, type),
+    &onnx__type_proto__descriptor,
     NULL,
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
@@ -691,14 +805,14 @@ static const ProtobufCFieldDescriptor onnx__value_info_proto__field_descriptors[
   },
 };
 static const unsigned onnx__value_info_proto__field_indices_by_name[] = {
-  1,   /* field[1] = doc_string */
+  2,   /* field[2] = doc_string */
   0,   /* field[0] = name */
+  1,   /* field[1] = type */
 };
-static const ProtobufCIntRange onnx__value_info_proto__number_ranges[2 + 1] =
+static const ProtobufCIntRange onnx__value_info_proto__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 3, 1 },
-  { 0, 2 }
+  { 0, 3 }
 };
 const ProtobufCMessageDescriptor onnx__value_info_proto__descriptor =
 {
@@ -708,11 +822,216 @@ const ProtobufCMessageDescriptor onnx__value_info_proto__descriptor =
   "Onnx__ValueInfoProto",
   "onnx",
   sizeof(Onnx__ValueInfoProto),
-  2,
+  3,
   onnx__value_info_proto__field_descriptors,
   onnx__value_info_proto__field_indices_by_name,
-  2,  onnx__value_info_proto__number_ranges,
+  1,  onnx__value_info_proto__number_ranges,
   (ProtobufCMessageInit) onnx__value_info_proto__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor onnx__type_proto__tensor__field_descriptors[2] =
+{
+  {
+    "elem_type",
+    1,
+    PROTOBUF_C_LABEL_OPTIONAL,
+    PROTOBUF_C_TYPE_INT32,
+    offsetof(Onnx__TypeProto__Tensor, has_elem_type),
+    offsetof(Onnx__TypeProto__Tensor, elem_type),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "shape",
+    2,
+    PROTOBUF_C_LABEL_OPTIONAL,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Onnx__TypeProto__Tensor, shape),
+    &onnx__tensor_shape_proto__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned onnx__type_proto__tensor__field_indices_by_name[] = {
+  0,   /* field[0] = elem_type */
+  1,   /* field[1] = shape */
+};
+static const ProtobufCIntRange onnx__type_proto__tensor__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor onnx__type_proto__tensor__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "onnx.TypeProto.Tensor",
+  "Tensor",
+  "Onnx__TypeProto__Tensor",
+  "onnx",
+  sizeof(Onnx__TypeProto__Tensor),
+  2,
+  onnx__type_proto__tensor__field_descriptors,
+  onnx__type_proto__tensor__field_indices_by_name,
+  1,  onnx__type_proto__tensor__number_ranges,
+  (ProtobufCMessageInit) onnx__type_proto__tensor__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor onnx__type_proto__field_descriptors[2] =
+{
+  {
+    "tensor_type",
+    1,
+    PROTOBUF_C_LABEL_OPTIONAL,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Onnx__TypeProto, value_case),
+    offsetof(Onnx__TypeProto, tensor_type),
+    &onnx__type_proto__tensor__descriptor,
+    NULL,
+    0 | PROTOBUF_C_FIELD_FLAG_ONEOF,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "denotation",
+    6,
+    PROTOBUF_C_LABEL_OPTIONAL,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Onnx__TypeProto, denotation),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned onnx__type_proto__field_indices_by_name[] = {
+  1,   /* field[1] = denotation */
+  0,   /* field[0] = tensor_type */
+};
+static const ProtobufCIntRange onnx__type_proto__number_ranges[2 + 1] =
+{
+  { 1, 0 },
+  { 6, 1 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor onnx__type_proto__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "onnx.TypeProto",
+  "TypeProto",
+  "Onnx__TypeProto",
+  "onnx",
+  sizeof(Onnx__TypeProto),
+  2,
+  onnx__type_proto__field_descriptors,
+  onnx__type_proto__field_indices_by_name,
+  2,  onnx__type_proto__number_ranges,
+  (ProtobufCMessageInit) onnx__type_proto__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor onnx__tensor_shape_proto__dimension__field_descriptors[3] =
+{
+  {
+    "dim_value",
+    1,
+    PROTOBUF_C_LABEL_OPTIONAL,
+    PROTOBUF_C_TYPE_INT64,
+    offsetof(Onnx__TensorShapeProto__Dimension, value_case),
+    offsetof(Onnx__TensorShapeProto__Dimension, dim_value),
+    NULL,
+    NULL,
+    0 | PROTOBUF_C_FIELD_FLAG_ONEOF,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "dim_param",
+    2,
+    PROTOBUF_C_LABEL_OPTIONAL,
+    PROTOBUF_C_TYPE_STRING,
+    offsetof(Onnx__TensorShapeProto__Dimension, value_case),
+    offsetof(Onnx__TensorShapeProto__Dimension, dim_param),
+    NULL,
+    NULL,
+    0 | PROTOBUF_C_FIELD_FLAG_ONEOF,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "denotation",
+    3,
+    PROTOBUF_C_LABEL_OPTIONAL,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Onnx__TensorShapeProto__Dimension, denotation),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned onnx__tensor_shape_proto__dimension__field_indices_by_name[] = {
+  2,   /* field[2] = denotation */
+  1,   /* field[1] = dim_param */
+  0,   /* field[0] = dim_value */
+};
+static const ProtobufCIntRange onnx__tensor_shape_proto__dimension__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 3 }
+};
+const ProtobufCMessageDescriptor onnx__tensor_shape_proto__dimension__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "onnx.TensorShapeProto.Dimension",
+  "Dimension",
+  "Onnx__TensorShapeProto__Dimension",
+  "onnx",
+  sizeof(Onnx__TensorShapeProto__Dimension),
+  3,
+  onnx__tensor_shape_proto__dimension__field_descriptors,
+  onnx__tensor_shape_proto__dimension__field_indices_by_name,
+  1,  onnx__tensor_shape_proto__dimension__number_ranges,
+  (ProtobufCMessageInit) onnx__tensor_shape_proto__dimension__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor onnx__tensor_shape_proto__field_descriptors[1] =
+{
+  {
+    "dim",
+    1,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Onnx__TensorShapeProto, n_dim),
+    offsetof(Onnx__TensorShapeProto, dim),
+    &onnx__tensor_shape_proto__dimension__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned onnx__tensor_shape_proto__field_indices_by_name[] = {
+  0,   /* field[0] = dim */
+};
+static const ProtobufCIntRange onnx__tensor_shape_proto__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor onnx__tensor_shape_proto__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "onnx.TensorShapeProto",
+  "TensorShapeProto",
+  "Onnx__TensorShapeProto",
+  "onnx",
+  sizeof(Onnx__TensorShapeProto),
+  1,
+  onnx__tensor_shape_proto__field_descriptors,
+  onnx__tensor_shape_proto__field_indices_by_name,
+  1,  onnx__tensor_shape_proto__number_ranges,
+  (ProtobufCMessageInit) onnx__tensor_shape_proto__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
 static const ProtobufCFieldDescriptor onnx__graph_proto__field_descriptors[7] =

@@ -19,6 +19,10 @@ typedef struct Onnx__StringStringEntryProto Onnx__StringStringEntryProto;
 typedef struct Onnx__OperatorSetIdProto Onnx__OperatorSetIdProto;
 typedef struct Onnx__ModelProto Onnx__ModelProto;
 typedef struct Onnx__ValueInfoProto Onnx__ValueInfoProto;
+typedef struct Onnx__TypeProto Onnx__TypeProto;
+typedef struct Onnx__TypeProto__Tensor Onnx__TypeProto__Tensor;
+typedef struct Onnx__TensorShapeProto Onnx__TensorShapeProto;
+typedef struct Onnx__TensorShapeProto__Dimension Onnx__TensorShapeProto__Dimension;
 typedef struct Onnx__GraphProto Onnx__GraphProto;
 typedef struct Onnx__NodeProto Onnx__NodeProto;
 typedef struct Onnx__AttributeProto Onnx__AttributeProto;
@@ -141,17 +145,94 @@ struct  Onnx__ModelProto
 
 
 /*
- * A graph's inputs/outputs; wave only needs the name (the type, field 2, stays an unknown field).
+ * A graph's inputs/outputs: name and type. The reader uses the name; the writer declares the type.
  */
 struct  Onnx__ValueInfoProto
 {
   ProtobufCMessage base;
   char *name;
+  Onnx__TypeProto *type;
   char *doc_string;
 };
 #define ONNX__VALUE_INFO_PROTO__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&onnx__value_info_proto__descriptor) \
-    , NULL, NULL }
+    , NULL, NULL, NULL }
+
+
+/*
+ * A dense tensor: element type (TensorProto.DataType) and, when known, the shape.
+ */
+struct  Onnx__TypeProto__Tensor
+{
+  ProtobufCMessage base;
+  protobuf_c_boolean has_elem_type;
+  int32_t elem_type;
+  Onnx__TensorShapeProto *shape;
+};
+#define ONNX__TYPE_PROTO__TENSOR__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&onnx__type_proto__tensor__descriptor) \
+    , 0, 0, NULL }
+
+
+typedef enum {
+  ONNX__TYPE_PROTO__VALUE__NOT_SET = 0,
+  ONNX__TYPE_PROTO__VALUE_TENSOR_TYPE = 1
+    PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(ONNX__TYPE_PROTO__VALUE__CASE)
+} Onnx__TypeProto__ValueCase;
+
+/*
+ * A value's type. Only the dense-tensor form is declared; sequence (4), map (5), optional (9) and
+ * sparse (8) types stay unknown fields.
+ */
+struct  Onnx__TypeProto
+{
+  ProtobufCMessage base;
+  char *denotation;
+  Onnx__TypeProto__ValueCase value_case;
+  union {
+    Onnx__TypeProto__Tensor *tensor_type;
+  };
+};
+#define ONNX__TYPE_PROTO__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&onnx__type_proto__descriptor) \
+    , NULL, ONNX__TYPE_PROTO__VALUE__NOT_SET, {0} }
+
+
+typedef enum {
+  ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE__NOT_SET = 0,
+  ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_VALUE = 1,
+  ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_PARAM = 2
+    PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE__CASE)
+} Onnx__TensorShapeProto__Dimension__ValueCase;
+
+struct  Onnx__TensorShapeProto__Dimension
+{
+  ProtobufCMessage base;
+  char *denotation;
+  Onnx__TensorShapeProto__Dimension__ValueCase value_case;
+  union {
+    int64_t dim_value;
+    char *dim_param;
+  };
+};
+#define ONNX__TENSOR_SHAPE_PROTO__DIMENSION__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&onnx__tensor_shape_proto__dimension__descriptor) \
+    , NULL, ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE__NOT_SET, {0} }
+
+
+/*
+ * A shape whose axes are each a number, a symbolic name ("batch": any size, the same wherever that
+ * name appears), or neither (unknown).
+ */
+struct  Onnx__TensorShapeProto
+{
+  ProtobufCMessage base;
+  size_t n_dim;
+  Onnx__TensorShapeProto__Dimension **dim;
+};
+#define ONNX__TENSOR_SHAPE_PROTO__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&onnx__tensor_shape_proto__descriptor) \
+    , 0,NULL }
 
 
 /*
@@ -407,6 +488,50 @@ Onnx__ValueInfoProto *
 void   onnx__value_info_proto__free_unpacked
                      (Onnx__ValueInfoProto *message,
                       ProtobufCAllocator *allocator);
+/* Onnx__TypeProto__Tensor methods */
+void   onnx__type_proto__tensor__init
+                     (Onnx__TypeProto__Tensor         *message);
+/* Onnx__TypeProto methods */
+void   onnx__type_proto__init
+                     (Onnx__TypeProto         *message);
+size_t onnx__type_proto__get_packed_size
+                     (const Onnx__TypeProto   *message);
+size_t onnx__type_proto__pack
+                     (const Onnx__TypeProto   *message,
+                      uint8_t             *out);
+size_t onnx__type_proto__pack_to_buffer
+                     (const Onnx__TypeProto   *message,
+                      ProtobufCBuffer     *buffer);
+Onnx__TypeProto *
+       onnx__type_proto__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   onnx__type_proto__free_unpacked
+                     (Onnx__TypeProto *message,
+                      ProtobufCAllocator *allocator);
+/* Onnx__TensorShapeProto__Dimension methods */
+void   onnx__tensor_shape_proto__dimension__init
+                     (Onnx__TensorShapeProto__Dimension         *message);
+/* Onnx__TensorShapeProto methods */
+void   onnx__tensor_shape_proto__init
+                     (Onnx__TensorShapeProto         *message);
+size_t onnx__tensor_shape_proto__get_packed_size
+                     (const Onnx__TensorShapeProto   *message);
+size_t onnx__tensor_shape_proto__pack
+                     (const Onnx__TensorShapeProto   *message,
+                      uint8_t             *out);
+size_t onnx__tensor_shape_proto__pack_to_buffer
+                     (const Onnx__TensorShapeProto   *message,
+                      ProtobufCBuffer     *buffer);
+Onnx__TensorShapeProto *
+       onnx__tensor_shape_proto__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   onnx__tensor_shape_proto__free_unpacked
+                     (Onnx__TensorShapeProto *message,
+                      ProtobufCAllocator *allocator);
 /* Onnx__GraphProto methods */
 void   onnx__graph_proto__init
                      (Onnx__GraphProto         *message);
@@ -519,6 +644,18 @@ typedef void (*Onnx__ModelProto_Closure)
 typedef void (*Onnx__ValueInfoProto_Closure)
                  (const Onnx__ValueInfoProto *message,
                   void *closure_data);
+typedef void (*Onnx__TypeProto__Tensor_Closure)
+                 (const Onnx__TypeProto__Tensor *message,
+                  void *closure_data);
+typedef void (*Onnx__TypeProto_Closure)
+                 (const Onnx__TypeProto *message,
+                  void *closure_data);
+typedef void (*Onnx__TensorShapeProto__Dimension_Closure)
+                 (const Onnx__TensorShapeProto__Dimension *message,
+                  void *closure_data);
+typedef void (*Onnx__TensorShapeProto_Closure)
+                 (const Onnx__TensorShapeProto *message,
+                  void *closure_data);
 typedef void (*Onnx__GraphProto_Closure)
                  (const Onnx__GraphProto *message,
                   void *closure_data);
@@ -547,6 +684,10 @@ extern const ProtobufCMessageDescriptor onnx__string_string_entry_proto__descrip
 extern const ProtobufCMessageDescriptor onnx__operator_set_id_proto__descriptor;
 extern const ProtobufCMessageDescriptor onnx__model_proto__descriptor;
 extern const ProtobufCMessageDescriptor onnx__value_info_proto__descriptor;
+extern const ProtobufCMessageDescriptor onnx__type_proto__descriptor;
+extern const ProtobufCMessageDescriptor onnx__type_proto__tensor__descriptor;
+extern const ProtobufCMessageDescriptor onnx__tensor_shape_proto__descriptor;
+extern const ProtobufCMessageDescriptor onnx__tensor_shape_proto__dimension__descriptor;
 extern const ProtobufCMessageDescriptor onnx__graph_proto__descriptor;
 extern const ProtobufCMessageDescriptor onnx__node_proto__descriptor;
 extern const ProtobufCMessageDescriptor onnx__attribute_proto__descriptor;
