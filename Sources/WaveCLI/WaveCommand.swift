@@ -16,7 +16,7 @@ public struct WaveCommand: ParsableCommand {
         """,
         version: version,
         subcommands: [
-            Inspect.self, Convert.self, Init.self, Train.self, Eval.self, Condense.self, Expand.self, PipelineCommand.self, Bench.self,
+            Inspect.self, Convert.self, Export.self, Init.self, Train.self, Eval.self, Condense.self, Expand.self, PipelineCommand.self, Bench.self,
         ]
     )
 

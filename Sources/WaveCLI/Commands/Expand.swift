@@ -59,8 +59,11 @@ struct Expand: ParsableCommand {
     @Option(help: "Tensor names: timm or hf.")
     var names: NameStyle = .timm
 
-    @Option(name: .shortAndLong, help: "Output .safetensors path (the config goes beside it as .json).")
+    @Option(name: .shortAndLong, help: "Output .safetensors path (the config goes beside it as .json), or .onnx with --format onnx.")
     var output: String?
+
+    @Option(help: "Output: safetensors (a checkpoint) or onnx (its inference graph, as `wave export` writes it).")
+    var format: OutputFormat = .safetensors
 
     @Flag(help: "Print the plan (every output tensor and where it comes from) and write nothing.")
     var dryRun = false
@@ -73,9 +76,10 @@ struct Expand: ParsableCommand {
 
     func validate() throws {
         if !dryRun {
-            guard let output else { throw ValidationError("give -o OUT.safetensors (or --dry-run)") }
-            try checkSafetensorsOutput(output)
+            guard let output else { throw ValidationError("give -o OUT.\(format == .onnx ? "onnx" : "safetensors") (or --dry-run)") }
+            try format == .onnx ? checkONNXOutput(output) : checkSafetensorsOutput(output)
         }
+        if format == .onnx && names != .timm { throw ValidationError("--names is for safetensors outputs; an ONNX graph keeps timm names") }
         for (value, option) in [(depth, "--depth"), (width, "--width"), (heads, "--heads"), (patch, "--patch"), (imageSize, "--image-size"), (channels, "--channels")] {
             try checkPositive(value, option)
         }
@@ -118,7 +122,7 @@ struct Expand: ParsableCommand {
         let meta = ["format": "pt", "wave.bundle": URL(fileURLWithPath: bundle).lastPathComponent,
                     "wave.depth_init": depthInit.rawValue, "wave.noise": "\(noise)", "wave.names": names.rawValue]
         if fit.data != nil {
-            let lines = try fit.fitAndWrite(templates, request: r, output: output!, names: names, metadata: meta, quiet: quiet)
+            let lines = try fit.fitAndWrite(templates, request: r, output: output!, names: names, format: format, metadata: meta, quiet: quiet)
             print("wrote \(output!): \(Fmt.count(t.parameterCount)) parameters after the fit, in \(String(format: "%.1f", Date().timeIntervalSince(start))) s")
             for line in lines { print(line) }
             return
@@ -126,6 +130,10 @@ struct Expand: ParsableCommand {
         // Materializing: the products are thin (N ≤ a few dozen) and single-threaded (OpenBLAS always
         // is in wave); the work is memory traffic and the write.
         MemoryPolicy.reuseLargeBlocks()
+        if format == .onnx {
+            for line in try ONNXOutput.write(plan.materialize(), config: t, to: output!, metadata: meta) { print(line) }
+            return
+        }
         let bytes = try plan.write(to: output!, names: names, metadata: meta, progress: log)
         let seconds = Date().timeIntervalSince(start)
         // HF names split fused tensors (qkv into query, key, value): count what the file holds.

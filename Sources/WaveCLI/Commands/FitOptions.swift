@@ -57,7 +57,7 @@ struct FitOptions: ParsableArguments {
 
     /// Fits and writes the target; returns lines for the report.
     func fitAndWrite(_ templates: WaveTemplates, request: ExpansionRequest, output: String, names: NameStyle,
-                     metadata: [String: String], quiet: Bool) throws -> [String] {
+                     format: OutputFormat = .safetensors, metadata: [String: String], quiet: Bool) throws -> [String] {
         guard let data else { return [] }
         engine.configureEngine()
         let folder = try IDXFolder(path: data)
@@ -73,10 +73,17 @@ struct FitOptions: ParsableArguments {
         s.steps = fitSteps; s.lr = fitLR; s.batch = fitBatch; s.trainStem = fitStem; s.trainNorms = !freezeNorms; s.probeHead = !randomHead; s.quiet = quiet
         if let teacher { s.distillation = try distillation(from: teacher, images: train, imageSize: model.config.imageSize, quiet: quiet) }
         let report = try ScalerFit.fit(model, train: train, test: folder.test, preprocess: .for(model.config), settings: s)
-        var out = try Architecture.export(try model.materialize(depth: model.config.depth), config: model.config, names: names)
-        out.metadata = metadata.merging(["wave.fit": "\(fitSteps) steps on \(train.count) images of \(data)"]) { $1 }
-        try Checkpoint.write(out, config: model.config.timmJSON(), to: output)
-        var lines = [String(format: "fit: %d steps on %d images in %.1f s, loss %.4f → %.4f, train top-1 %.1f%%",
+        let fitted = try model.materialize(depth: model.config.depth)
+        let meta = metadata.merging(["wave.fit": "\(fitSteps) steps on \(train.count) images of \(data)"]) { $1 }
+        var lines: [String] = []
+        if format == .onnx {
+            lines += try ONNXOutput.write(fitted, config: model.config, to: output, metadata: meta)
+        } else {
+            var out = try Architecture.export(fitted, config: model.config, names: names)
+            out.metadata = meta
+            try Checkpoint.write(out, config: model.config.timmJSON(), to: output)
+        }
+        lines += [String(format: "fit: %d steps on %d images in %.1f s, loss %.4f → %.4f, train top-1 %.1f%%",
                             report.steps, report.images, report.seconds, report.firstLoss, report.lastLoss, 100 * report.trainTop1)]
         if let kd = report.lastKD, let d = s.distillation {
             lines.append(String(format: "fit: %@ KD from %@ (α %.2f), KD loss %.4f over the last steps", d.kind.rawValue, teacher ?? "", d.alpha, kd))
