@@ -55,6 +55,11 @@ import WaveFormats
         ("a folder to inspect", ["inspect", "FILE"], ["FILE", "folder"]),
         ("unknown option", ["expand", "FILE/b.wave", "--depth", "2", "--width", "128", "--dry-run", "--deep", "3"], ["--deep", "wave expand --help"]),
         ("missing option", ["expand", "FILE/b.wave", "--width", "128"], ["--depth", "wave expand --help"]),
+        ("export of a BERT model", ["export", "FILE/bert.safetensors", "-o", "FILE/x.onnx"], ["FILE/bert.safetensors", "ViTs only"]),
+        ("export output not .onnx", ["export", "FILE/vit.safetensors", "-o", "FILE/x.safetensors"], ["-o FILE/x.safetensors", "-o FILE/x.onnx"]),
+        ("export to an odd image size", ["export", "FILE/vit.safetensors", "--image-size", "30", "-o", "FILE/x.onnx"], ["--image-size 30", "patch size"]),
+        ("ONNX output with HF names", ["expand", "FILE/b.wave", "--depth", "2", "--width", "128", "--format", "onnx", "--names", "hf", "-o", "FILE/x.onnx"],
+         ["--names", "timm names"]),
     ]
 
     @Test func everyUserErrorIsOneLineAndStatus1() throws {
@@ -70,6 +75,7 @@ import WaveFormats
             #expect(!r.stderr.contains("Usage:"), "\(label)")
         }
         #expect(!FileManager.default.fileExists(atPath: inputs.dir.file("x.safetensors")))
+        #expect(!FileManager.default.fileExists(atPath: inputs.dir.file("x.onnx")))
     }
 
     @Test func helpAndVersionStillExit0() throws {

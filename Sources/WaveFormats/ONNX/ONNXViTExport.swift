@@ -131,6 +131,9 @@ public enum ONNXViTExport {
         // Graph outputs carry their public names: the producing nodes write them directly.
         var graph = b.graph
         for (internalName, publicName) in result { graph.rename(output: internalName, to: publicName) }
+        // Weights in the checkpoint's order (as `inspect` lists a safetensors file), not the graph's.
+        let rank = Dictionary(uniqueKeysWithValues: canonical.order.enumerated().map { ($1, $0) })
+        graph.initializers.sort { rank[$0.name]! < rank[$1.name]! }
         graph.outputs = outputs
         return graph
     }
