@@ -30,6 +30,12 @@ public enum ONNXWriter {
     /// `externalAbove`: initializer bytes beyond which weights go to an external data file (tests lower it).
     @discardableResult
     public static func write(_ graph: ONNXGraph, to path: String, externalAbove: Int = defaultExternalAbove) throws -> Written {
+        try write(graph, to: path, externalAbove: externalAbove, afterRename: nil)
+    }
+
+    /// `afterRename(i)` runs after the i-th rename (0: the data file): tests stop there as a kill would.
+    static func write(_ graph: ONNXGraph, to path: String, externalAbove: Int,
+                      afterRename: ((Int) throws -> Void)?) throws -> Written {
         let external = graph.initializers.reduce(0) { $0 + $1.tensor.byteCount } > externalAbove
         let folder = URL(fileURLWithPath: path).deletingLastPathComponent().path
         let base = URL(fileURLWithPath: path).lastPathComponent
@@ -61,7 +67,7 @@ public enum ONNXWriter {
             throw error
         }
         let bytes = writers.reduce(0) { $0 + $1.bytesWritten }
-        try AtomicFileWriter.commit(writers)
+        try AtomicFileWriter.commit(writers, afterRename: afterRename)
         removeOtherDataFiles(of: base, in: folder, keeping: dataName)
         return Written(files: [path] + (dataName.map { [folder + "/" + $0] } ?? []), bytes: bytes)
     }
