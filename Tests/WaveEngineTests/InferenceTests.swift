@@ -49,6 +49,28 @@ import WaveFormats
 
     /// Workers take contiguous runs of shards; inside one, kernels run inline (nested splitting
     /// would oversubscribe the cores) and a nested split runs its shards in turn.
+    /// Shards run concurrently and unsynchronized, and a class-token-only last block writes one row
+    /// per image, at offsets that are other shards' token rows in a buffer of full size. So in
+    /// inference, where blocks share buffers, what the last block writes must be its own: a shard
+    /// still in an earlier block would otherwise have its rows overwritten (seen: test top-1 varying
+    /// by 0.1 point between identical runs on a busy machine). A race does not show on demand; this
+    /// checks the buffers that make it impossible.
+    @Test(arguments: [1, 2, 3, 5]) func theLastBlockWritesBuffersNoOtherBlockUses(depth: Int) {
+        var c = config
+        c.depth = depth
+        let a = ViTActivations(config: c, batch: 4, inference: true)
+        func all(_ l: ViTActivations.Layer) -> [FloatBuffer] {
+            [l.ln1, l.ln1Mean, l.ln1Rstd, l.qkv, l.probs, l.attnY, l.proj, l.mid, l.ln2, l.ln2Mean, l.ln2Rstd, l.fc1, l.gelu, l.fc2]
+        }
+        let last = Set(all(a.layer(depth - 1)).map(ObjectIdentifier.init) + [ObjectIdentifier(a.blockInput(depth))])
+        for l in 0..<(depth - 1) {
+            let used = all(a.layer(l)).map(ObjectIdentifier.init) + [ObjectIdentifier(a.blockInput(l)), ObjectIdentifier(a.blockInput(l + 1))]
+            #expect(last.isDisjoint(with: used), "block \(l) of \(depth) shares a buffer with the last block")
+        }
+        // Still no more than two block-buffer sets and three residual buffers, at any depth.
+        #expect(a.layers.count == min(depth, 2) && a.residual.count == 3)
+    }
+
     @Test func workersTakeContiguousShardsAndDoNotSplitAgain() {
         #expect(BatchSplit.imagesPerShard(tokens: 257, batch: 8) == 4)
         #expect(BatchSplit.imagesPerShard(tokens: 257, batch: 9) == 3)
