@@ -3,6 +3,9 @@
 // Module layers, bottom to top (dependencies point down only):
 //   C shims (OpenBLAS, zstd, protobuf-c, generated ONNX messages)
 //   WaveTensor   - dtypes, tensor views, mapped files, byte cursor, atomic writes, BLAS, SHA-256
+//   WaveSVG      - the small SVG writer every picture shares (document, axes, line charts, heatmaps,
+//                  image tiles): a module of its own, on Foundation only, because drawing is no tensor
+//                  concern and both the benchmark's figures and the bundle pictures (WaveMethod) use it
 //   WaveFormats  - safetensors, ONNX, architecture name maps and config detection
 //   WaveEngine   - the CPU ViT: kernels, forward/backward, losses, AdamW, data
 //   WaveMethod   - WAVE itself: template algebra, condensation, the bundle format, expansion
@@ -48,10 +51,11 @@ let package = Package(
         .target(name: "CWaveBundle", dependencies: ["CProtobufC"], path: "Sources/CWaveBundle"),
 
         .target(name: "WaveTensor", dependencies: ["COpenBLAS", "CZlib", "CCrypto"], swiftSettings: optimize),
+        .target(name: "WaveSVG"),
         .target(name: "WaveFormats", dependencies: ["WaveTensor", "CONNX", "CProtobufC", "CZstd"],
                 resources: [.copy("Architecture/families")], swiftSettings: optimize),
         .target(name: "WaveEngine", dependencies: ["WaveTensor", "WaveFormats"], exclude: ["README.md"], swiftSettings: optimize),
-        .target(name: "WaveMethod", dependencies: ["WaveTensor", "WaveFormats", "WaveEngine", "CZstd", "CWaveBundle", "CProtobufC"],
+        .target(name: "WaveMethod", dependencies: ["WaveTensor", "WaveFormats", "WaveEngine", "WaveSVG", "CZstd", "CWaveBundle", "CProtobufC"],
                 swiftSettings: optimize),
         .target(name: "WaveCLI", dependencies: [
             "WaveTensor", "WaveFormats", "WaveEngine", "WaveMethod",
@@ -72,6 +76,7 @@ let package = Package(
         .executableTarget(name: "FuzzIDX", dependencies: ["WaveEngine", "FuzzDriver"]),
 
         .testTarget(name: "WaveTensorTests", dependencies: ["WaveTensor"]),
+        .testTarget(name: "WaveSVGTests", dependencies: ["WaveSVG"]),
         .testTarget(name: "WaveFormatsTests", dependencies: ["WaveFormats"]),
         .testTarget(name: "WaveEngineTests", dependencies: ["WaveEngine"]),
         .testTarget(name: "WaveMethodTests", dependencies: ["WaveMethod"]),

@@ -1,4 +1,5 @@
 import Foundation
+import WaveSVG
 
 /// The benchmark's figures as standalone SVG 1.1 (no fonts, scripts or links to fetch): per regime,
 /// top-1 against epochs at one size, against depth at the ancestry's width, and against width at the
@@ -69,7 +70,8 @@ public enum BenchPlots {
     }
 }
 
-/// A line chart of top-1 percentages: y on 5-point-multiple ticks, x ticks where given, a legend on the right.
+/// A line chart of top-1 percentages: y on 5-point-multiple ticks, x ticks where given, a legend on
+/// the right. Drawn by the shared writer (Sources/WaveSVG), one panel per file.
 struct BenchLineChart {
     struct Series {
         var method: BenchMethod
@@ -91,54 +93,20 @@ struct BenchLineChart {
         var xLo = (xTicks + valid.map(\.x)).min() ?? 0, xHi = (xTicks + valid.map(\.x)).max() ?? 1
         if xHi <= xLo { xLo -= 1; xHi += 1 }
         let (yLo, yHi, yStep) = Self.yRange(valid.map(\.y))
-        let (L, R, T, B) = (Self.left, Self.right, Self.top, Self.bottom)
-        // A little room inside the axes, so end points do not sit on them.
-        let pad = 0.04 * (xHi - xLo)
-        func px(_ x: Double) -> Double { L + (x - xLo + pad) / (xHi - xLo + 2 * pad) * (R - L) }
-        func py(_ y: Double) -> Double { B - (y - yLo) / (yHi - yLo) * (B - T) }
-
-        var s: [String] = []
-        s.append(#"<?xml version="1.0" encoding="UTF-8"?>"#)
-        s.append(#"<svg xmlns="http://www.w3.org/2000/svg" version="1.1" width="\#(n(Self.width))" height="\#(n(Self.height))" "#
-                 + #"viewBox="0 0 \#(n(Self.width)) \#(n(Self.height))" font-family="sans-serif" font-size="12">"#)
-        s.append("<title>\(xmlText(title))</title>")
-        s.append(#"<rect x="0" y="0" width="\#(n(Self.width))" height="\#(n(Self.height))" fill="white"/>"#)
-        s.append(#"<text x="\#(n((L + R) / 2))" y="26" text-anchor="middle" font-size="15">\#(xmlText(title))</text>"#)
-
-        var y = yLo
-        while y <= yHi + 1e-9 {
-            s.append(#"<line x1="\#(n(L))" y1="\#(n(py(y)))" x2="\#(n(R))" y2="\#(n(py(y)))" stroke="gainsboro"/>"#)
-            s.append(#"<text x="\#(n(L - 8))" y="\#(n(py(y) + 4))" text-anchor="end">\#(label(y))</text>"#)
-            y += yStep
-        }
-        for x in xTicks where x.isFinite {
-            s.append(#"<line x1="\#(n(px(x)))" y1="\#(n(B))" x2="\#(n(px(x)))" y2="\#(n(B + 5))" stroke="black"/>"#)
-            s.append(#"<text x="\#(n(px(x)))" y="\#(n(B + 19))" text-anchor="middle">\#(label(x))</text>"#)
-        }
-        s.append(#"<line x1="\#(n(L))" y1="\#(n(B))" x2="\#(n(R))" y2="\#(n(B))" stroke="black"/>"#)
-        s.append(#"<line x1="\#(n(L))" y1="\#(n(T))" x2="\#(n(L))" y2="\#(n(B))" stroke="black"/>"#)
-        s.append(#"<text x="\#(n((L + R) / 2))" y="\#(n(B + 42))" text-anchor="middle">\#(xmlText(xTitle))</text>"#)
-        s.append(#"<text x="18" y="\#(n((T + B) / 2))" text-anchor="middle" transform="rotate(-90 18 \#(n((T + B) / 2)))">"#
-                 + "\(xmlText(yTitle))</text>")
-
-        for line in series {
-            let c = BenchPlots.colour(line.method)
-            let dash = line.method.category == .reference ? #" stroke-dasharray="6 3""# : ""
-            let pts = line.points.filter { $0.x.isFinite && $0.y.isFinite }
-            let coords = pts.map { "\(n(px($0.x))),\(n(py($0.y)))" }.joined(separator: " ")
-            s.append(#"<polyline fill="none" stroke="\#(c)" stroke-width="2"\#(dash) points="\#(coords)"/>"#)
-            for p in pts { s.append(#"<circle cx="\#(n(px(p.x)))" cy="\#(n(py(p.y)))" r="3" fill="\#(c)"/>"#) }
-        }
-
-        for (i, line) in series.enumerated() {
-            let c = BenchPlots.colour(line.method), ly = T + 8 + 20 * Double(i), lx = R + 16
-            let dash = line.method.category == .reference ? #" stroke-dasharray="6 3""# : ""
-            s.append(#"<line x1="\#(n(lx))" y1="\#(n(ly))" x2="\#(n(lx + 24))" y2="\#(n(ly))" stroke="\#(c)" stroke-width="2"\#(dash)/>"#)
-            s.append(#"<circle cx="\#(n(lx + 12))" cy="\#(n(ly))" r="3" fill="\#(c)"/>"#)
-            s.append(#"<text x="\#(n(lx + 32))" y="\#(n(ly + 4))">\#(xmlText(line.method.title))</text>"#)
-        }
-        s.append("</svg>")
-        return s.joined(separator: "\n") + "\n"
+        let frame = PlotFrame(left: Self.left, right: Self.right, top: Self.top, bottom: Self.bottom)
+        // A little room inside the x axis, so end points do not sit on the frame.
+        let axes = PlotAxes(x: PlotAxis(lo: xLo, hi: xHi, ticks: xTicks, padFraction: 0.04),
+                            y: PlotAxis(lo: yLo, hi: yHi, ticks: stride(from: yLo, through: yHi + 1e-9, by: yStep).map { $0 }),
+                            xTitle: xTitle, yTitle: yTitle)
+        var chart = LineChart(axes: axes, series: series.map {
+            LineChart.Series(label: $0.method.title, colour: BenchPlots.colour($0.method), points: $0.points,
+                             dashed: $0.method.category == .reference)
+        })
+        chart.legendAt = (Self.right + 16, Self.top + 8)
+        var doc = SVGDocument(width: Self.width, height: Self.height, title: title)
+        doc.text(title, x: (Self.left + Self.right) / 2, y: 26, anchor: .middle, size: 15)
+        doc.panel("top1") { chart.draw(in: &$0, frame) }
+        return doc.rendered
     }
 
     /// Data range padded by a point, widened to multiples of a 5-point step (5, 10, 20, 25 or 50: at most
@@ -151,29 +119,4 @@ struct BenchLineChart {
         if hi <= lo { if hi + step <= 100 { hi += step } else { lo -= step } }
         return (lo, hi, step)
     }
-
-    private func n(_ v: Double) -> String {
-        var s = String(format: "%.1f", v)
-        if s.hasSuffix(".0") { s.removeLast(2) }
-        return s == "-0" ? "0" : s
-    }
-
-    private func label(_ v: Double) -> String { v == v.rounded() ? "\(Int(v))" : String(format: "%g", v) }
-}
-
-/// Text and attribute values for XML; control characters XML 1.0 cannot carry are dropped.
-private func xmlText(_ s: String) -> String {
-    var out = ""
-    for u in s.unicodeScalars {
-        switch u {
-        case "&": out += "&amp;"
-        case "<": out += "&lt;"
-        case ">": out += "&gt;"
-        case "\"": out += "&quot;"
-        case "'": out += "&apos;"
-        case "\t", "\n", "\r": out.unicodeScalars.append(u)
-        default: if u.value >= 0x20 && u.value != 0xFFFE && u.value != 0xFFFF { out.unicodeScalars.append(u) }
-        }
-    }
-    return out
 }
