@@ -35,8 +35,10 @@ extension WaveBundle {
             let sshape = spec.kind == .matrix ? [cfg.depth, shape.n, shape.r, shape.c] : [cfg.depth, shape.n, shape.r]
             let templ = try decoded("templates." + rec.name, shape: tshape, source: "the plan")
             let sc = try decoded("scalers." + rec.name, shape: sshape, source: "the plan")
-            fits.append(ComponentFit(spec: spec, shape: shape, layers: cfg.depth, templates: templ.floats(), scalers: sc.floats(),
-                                     requested: rec.requested, relError: rec.relError))
+            var fit = ComponentFit(spec: spec, shape: shape, layers: cfg.depth, templates: templ.floats(), scalers: sc.floats(),
+                                   requested: rec.requested, relError: rec.relError)
+            fit.spectrum = Self.spectrum(m.metadata[BundleWriter.spectrumKey + rec.name])
+            fits.append(fit)
         }
         var others = TensorSet()
         let shapes = Dictionary(uniqueKeysWithValues: cfg.timmShapes.map { ($0.name, $0.shape) })
@@ -47,6 +49,15 @@ extension WaveBundle {
         }
         return WaveTemplates(family: m.family, ancestry: cfg, templateSize: t, layerScale: mode, components: fits, others: others,
                              ancestryParameters: m.ancestryParameters)
+    }
+
+    /// A recorded spectrum: non-negative finite numbers separated by spaces. It only informs pictures,
+    /// so anything else reads as not recorded rather than failing the bundle.
+    static func spectrum(_ text: String?) -> [Double] {
+        guard let text else { return [] }
+        let values = text.split(separator: " ").map { Double($0) }
+        guard values.count <= 1 << 20, values.allSatisfy({ $0.map { $0.isFinite && $0 >= 0 } ?? false }) else { return [] }
+        return values.map { $0! }
     }
 
     /// A payload decoded only after its recorded shape is the expected one (so nothing is

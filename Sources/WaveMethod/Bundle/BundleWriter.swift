@@ -14,6 +14,17 @@ public enum BundleWriter {
         public init() {}
     }
 
+    /// Each component's spectrum as metadata `spectrum.C` (Schemas/bundle.md, "Metadata").
+    public static func spectrumMetadata(_ t: WaveTemplates) -> [String: String] {
+        var out: [String: String] = [:]
+        for c in t.components where !c.spectrum.isEmpty {
+            out[spectrumKey + c.spec.name] = c.spectrum.map { String(format: "%.7g", $0) }.joined(separator: " ")
+        }
+        return out
+    }
+
+    public static let spectrumKey = "spectrum."
+
     /// Encodes every payload (in parallel: they are independent), lays them out and writes the file.
     @discardableResult
     public static func write(_ t: WaveTemplates, to path: String, options: Options = Options()) throws -> BundleManifest {
@@ -60,7 +71,7 @@ public enum BundleWriter {
                                 requested: $0.requested, outDim: $0.shape.rows, inDim: $0.spec.kind == .matrix ? $0.shape.cols : 0,
                                 groups: $0.spec.groups, relError: $0.relError)
             },
-            tensors: entries, provenance: options.provenance, metadata: options.metadata)
+            tensors: entries, provenance: options.provenance, metadata: options.metadata.merging(spectrumMetadata(t)) { $1 })
         let man = manifest.packed()
 
         var header: [UInt8] = BundleFormat.magic

@@ -61,8 +61,10 @@ public enum Condenser {
             for l in 0..<L { for i in 0..<k { for j in 0..<rowsPerLayer {
                 scalers[(l * k + i) * rowsPerLayer + j] = fit.coefficients[i * n + l * rowsPerLayer + j]
             } } }
-            fits.append(ComponentFit(spec: spec, shape: kept, layers: L, templates: fit.basis, scalers: scalers,
-                                     requested: requested, relError: err))
+            var c = ComponentFit(spec: spec, shape: kept, layers: L, templates: fit.basis, scalers: scalers,
+                                 requested: requested, relError: err)
+            c.spectrum = fit.spectrum
+            fits.append(c)
             progress?("  \(spec.name): \(k) template(s) of \(shape.tr)×\(shape.tc), relative error \(String(format: "%.4f", err))"
                       + (k < requested ? " (rank \(k) < \(requested) asked)" : ""))
         }

@@ -16,6 +16,9 @@ public enum LowRankFit {
         public var coefficients: [Float] // [k, n]
         public var sigma: [Double]       // singular values, descending
         public var k: Int
+        /// Every singular value of R (min(n, e) of them, descending), the kept ones first: what the
+        /// fit left out, for a picture of the spectrum (`wave inspect --plot`).
+        public var spectrum: [Double] = []
     }
 
     /// `k` is an upper bound: directions whose singular value is below 1e-3 of the largest (the
@@ -41,7 +44,8 @@ public enum LowRankFit {
             sigma.append(lambda.squareRoot())
             k += 1
         }
-        if k == 0 { return Result(basis: [], coefficients: [], sigma: [], k: 0) }
+        let spectrum = values.reversed().map { max($0, 0).squareRoot() }
+        if k == 0 { return Result(basis: [], coefficients: [], sigma: [], k: 0, spectrum: spectrum) }
 
         // Eigenvectors (LAPACK: column j of a column-major matrix = contiguous run j), largest first.
         var picked = [Float](repeating: 0, count: k * m)
@@ -73,7 +77,7 @@ public enum LowRankFit {
                 for j in 0..<n { coefficients[i * n + j] = -coefficients[i * n + j] }
             }
         }
-        return Result(basis: basis, coefficients: coefficients, sigma: sigma, k: k)
+        return Result(basis: basis, coefficients: coefficients, sigma: sigma, k: k, spectrum: spectrum)
     }
 
     /// ‖R − Sᵀ·V‖_F / ‖R‖_F, accumulated in double.

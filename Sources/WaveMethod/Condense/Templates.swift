@@ -18,6 +18,10 @@ public struct ComponentFit: Sendable {
     /// Layers the scalers cover.
     public let layers: Int
 
+    /// Every singular value of the ancestry's stacked blocks (descending; the first `shape.n` were
+    /// kept), from the least-squares fit: empty when unknown (a bundle written before wave recorded it).
+    public var spectrum: [Double] = []
+
     public init(spec: ComponentSpec, shape: BlockShape, layers: Int, templates: [Float], scalers: [Float],
                 requested: Int, relError: Double) {
         precondition(templates.count == shape.templateCount && scalers.count == layers * shape.scalerCount, "ComponentFit: sizes")
