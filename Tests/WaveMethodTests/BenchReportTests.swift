@@ -210,21 +210,9 @@ import Testing
         #expect(b.regimes == r.regimes && b.profile == r.profile && b.bundleBytes == r.bundleBytes)
     }
 
-    final class Counter: NSObject, XMLParserDelegate {
-        var root: String?, namespace: String?, polylines = 0
-        func parser(_ parser: XMLParser, didStartElement name: String, namespaceURI: String?, qualifiedName: String?,
-                    attributes: [String: String] = [:]) {
-            if root == nil { root = name; namespace = attributes["xmlns"] }
-            if name == "polyline" { polylines += 1 }
-        }
-    }
-
     static func parse(_ svg: String) throws -> (root: String?, namespace: String?, polylines: Int) {
-        let parser = XMLParser(data: Data(svg.utf8))
-        let counter = Counter()
-        parser.delegate = counter
-        try #require(parser.parse(), "\(parser.parserError.map { "\($0)" } ?? "")")
-        return (counter.root, counter.namespace, counter.polylines)
+        let outline = try SVGOutline(svg)   // PicturesTests.swift
+        return (outline.root, outline.namespace, outline.elements.filter { $0 == "polyline" }.count)
     }
 
     @Test func plotsAreValidSVGWithOneLinePerMethod() throws {

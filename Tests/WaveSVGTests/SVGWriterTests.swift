@@ -82,16 +82,18 @@ import Testing
         #expect(xml.count("path") < rows * cols - 2)   // one path per colour, not per cell
     }
 
-    @Test func pooledImagesAreBlockMeans() {
-        let v = (0..<(6 * 4)).map(Double.init)   // 6 rows × 4 cols
+    @Test func pooledImagesAreBlockRootMeanSquares() {
+        let v: [Double] = (0..<24).map { i in i % 3 == 0 ? -Double(i) : Double(i) }   // 6 rows × 4 cols, signs mixed
         let (p, r, c) = ImageTiles.pooled(v, rows: 6, cols: 4, maxCells: 2)
         #expect(r == 2 && c == 2)
-        // Block (0, 0) holds rows 0-2, columns 0-1: 0, 1, 4, 5, 8, 9; the others are it shifted.
-        let first: Double = 27.0 / 6
-        #expect(p == [first, first + 2, first + 12, first + 14])
-        let (q, qr, qc) = ImageTiles.pooled([1, 2, 3, 4, 5], rows: 1, cols: 5, maxCells: 2)   // blocks of 3, the last of 2
-        #expect(qr == 1 && qc == 2 && q == [2, 4.5])
-        #expect(ImageTiles.pooled(v, rows: 6, cols: 4, maxCells: 8).0 == v)
+        func rms(_ xs: [Double]) -> Double { (xs.reduce(0) { $0 + $1 * $1 } / Double(xs.count)).squareRoot() }
+        // Block (0, 0) holds rows 0-2, columns 0-1: entries 0, 1, 4, 5, 8, 9.
+        let blocks: [[Int]] = [[0, 1, 4, 5, 8, 9], [2, 3, 6, 7, 10, 11], [12, 13, 16, 17, 20, 21], [14, 15, 18, 19, 22, 23]]
+        let expected: [Double] = blocks.map { b in rms(b.map { Double($0) }) }
+        #expect(zip(p, expected).allSatisfy { abs($0 - $1) < 1e-12 }, "\(p) vs \(expected)")
+        let (q, qr, qc) = ImageTiles.pooled([1, -2, 3, 4, -5], rows: 1, cols: 5, maxCells: 2)   // blocks of 3, the last of 2
+        #expect(qr == 1 && qc == 2 && abs(q[0] - rms([1, 2, 3])) < 1e-12 && abs(q[1] - rms([4, 5])) < 1e-12)
+        #expect(ImageTiles.pooled(v, rows: 6, cols: 4, maxCells: 8).0 == v)   // fits: the signed values themselves
     }
 
     @Test func chartsAndTilesMakeOnePanelEach() throws {
