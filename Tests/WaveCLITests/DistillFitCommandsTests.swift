@@ -21,6 +21,9 @@ import WaveFormats
         #expect(report.contains { $0.hasPrefix("distilled: 8 steps") }, "\(report)")
         #expect(report.contains { $0.contains("probe: step 8, depth 2") }, "\(report)")
         #expect(!FileManager.default.fileExists(atPath: dir.file("a.wave.ckpt")))
+        // The loss and probe curves beside the bundle: a loss panel and a probe panel.
+        #expect(obj["curves"] as? String == dir.file("a.wave.curves.svg"))
+        #expect(try PictureCommandsTests.panels(dir.file("a.wave.curves.svg")) == 2)
         #expect(FileManager.default.fileExists(atPath: dir.file("cache/teacher")))
 
         let e = try CLI.run(["expand", dir.file("a.wave"), "--depth", "3", "--width", "64", "-o", dir.file("t.safetensors"),

@@ -18,7 +18,8 @@ struct Condense: ParsableCommand {
         auxiliary model whose blocks are built from the templates and scalers, at depths drawn \
         from --depths, learns the ancestry's standardized features (or logits) and the labels of \
         an IDX dataset's training images. The teacher's outputs are cached in $WAVE_CACHE/teacher; \
-        a checkpoint (OUTPUT.ckpt) lets a killed run continue with --resume.
+        a checkpoint (OUTPUT.ckpt) lets a killed run continue with --resume. The loss per step and \
+        the probes are drawn in OUTPUT.curves.svg beside the bundle.
 
         Examples:
           wave condense ~/.cache/wave/vit_s_focus.onnx -o dinov2-s.wave
@@ -87,8 +88,8 @@ struct Condense: ParsableCommand {
         if let layerScale { p.layerScale = layerScale }
         log("condensing \(detected.family.family) depth \(config.depth), width \(config.embedDim), \(Fmt.millions(detected.parameterCount)) parameters")
         let leastSquares = try Condenser.condense(canonical: detected.canonical, config: config, family: detected.family.family, plan: p, progress: log)
-        let (fit, distillReport) = try distill.distill(leastSquares, canonical: detected.canonical, config: config,
-                                                       ancestryPath: ancestry, output: output, quiet: quiet)
+        let (fit, distillReport, curves) = try distill.distill(leastSquares, canonical: detected.canonical, config: config,
+                                                               ancestryPath: ancestry, output: output, quiet: quiet)
 
         var options = BundleWriter.Options()
         options.dtype = DType(rawValue: dtype.uppercased())!
@@ -105,6 +106,7 @@ struct Condense: ParsableCommand {
 
         // The bundle is written: a distillation checkpoint has nothing left to resume.
         if distill.data != nil { try? FileManager.default.removeItem(atPath: output + ".ckpt") }
+        let curvesPath = try curves.map { try Self.writeCurves($0, output: output, ancestry: ancestry, log: log) }
         let ancestryBytes = manifest.ancestryF32Bytes
         let ratio = Double(bundleBytes) / Double(ancestryBytes)
         if json {
@@ -112,7 +114,7 @@ struct Condense: ParsableCommand {
                 "bundle": output, "bundle_bytes": bundleBytes, "ancestry_f32_bytes": ancestryBytes, "ratio": ratio,
                 "template_size": fit.templateSize, "dtype": options.dtype.rawValue, "seconds": seconds,
                 "bundle_parameters": fit.parameterCount, "ancestry_parameters": fit.ancestryParameters,
-                "distillation": distillReport,
+                "distillation": distillReport, "curves": curvesPath ?? NSNull(),
                 "components": fit.components.map { ["name": $0.spec.name, "templates": $0.shape.n, "requested": $0.requested,
                                                      "rel_error": $0.relError] as [String: Any] },
             ]
@@ -129,6 +131,17 @@ struct Condense: ParsableCommand {
         print("ancestry: \(Fmt.count(ancestryBytes)) bytes as F32, \(Fmt.count(fit.ancestryParameters)) parameters")
         print(String(format: "ratio:    %.4f (%.2f%% of the ancestry's F32 bytes)", ratio, 100 * ratio))
         for line in distillReport { print(line) }
+    }
+
+    /// OUTPUT.curves.svg: the distillation's loss per step and its probes (`DistillationCurves`).
+    static func writeCurves(_ c: (losses: [Float], probes: [ProbePoint]), output: String, ancestry: String,
+                            log: (String) -> Void) throws -> String {
+        let path = output + ".curves.svg"
+        let title = "Distillation of \(URL(fileURLWithPath: ancestry).lastPathComponent) into \(URL(fileURLWithPath: output).lastPathComponent): "
+            + "\(c.losses.count) steps"
+        try writeFileAtomically(Array(DistillationCurves.svg(losses: c.losses, probes: c.probes, title: title).utf8), to: path)
+        log("wrote \(path)")
+        return path
     }
 
     static func provenance(of path: String) throws -> BundleProvenance {

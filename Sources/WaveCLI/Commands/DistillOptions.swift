@@ -66,10 +66,11 @@ struct DistillOptions: ParsableArguments {
         if let images, images <= 0 { throw ValidationError("--images must be positive") }
     }
 
-    /// Distils `fit` on the data; returns the new templates and lines for the report.
+    /// Distils `fit` on the data; returns the new templates, lines for the report, and the loss and
+    /// probe curves (what the distiller kept of its run) for the picture beside the bundle.
     func distill(_ fit: WaveTemplates, canonical: TensorSet, config: ViTConfig, ancestryPath: String, output: String,
-                 quiet: Bool) throws -> (WaveTemplates, [String]) {
-        guard let data else { return (fit, []) }
+                 quiet: Bool) throws -> (WaveTemplates, [String], curves: (losses: [Float], probes: [ProbePoint])?) {
+        guard let data else { return (fit, [], nil) }
         engine.configureEngine()
         let folder = try IDXFolder(path: data)
         var train = folder.train
@@ -108,7 +109,7 @@ struct DistillOptions: ParsableArguments {
             lines.append(String(format: "loss: %.4f (first 10 steps) → %.4f (last 10)", first, last))
         }
         for p in distiller.probes { lines.append(String(format: "probe: step %d, depth %d, linear-probe top-1 %.1f%%", p.step, p.depth, 100 * p.top1)) }
-        return (distiller.result(), lines)
+        return (distiller.result(), lines, (distiller.lossHistory, distiller.probes))
     }
 }
 

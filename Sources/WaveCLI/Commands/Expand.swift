@@ -19,6 +19,7 @@ struct Expand: ParsableCommand {
           wave expand dinov2-s.wave --depth 6 --width 384 -o s6.safetensors
           wave expand dinov2-s.wave --depth 12 --width 768 --image-size 224 --classes 10 -o b.safetensors
           wave expand dinov2-s-t192.wave --depth 4 --width 192 --dry-run   (a bundle condensed with --template-size 192)
+          wave expand dinov2-s.wave --depth 6 --width 768 --dry-run --plot pictures/
           wave expand dinov2-fm.wave --depth 4 --width 768 -o s4.safetensors --data /usr/share/datasets/fashion-mnist \\
               --fit-images 2000 --fit-steps 150 --teacher ~/.cache/wave/vit_s_focus.onnx   (fit with CE + feature KD)
         """)
@@ -68,6 +69,10 @@ struct Expand: ParsableCommand {
     @Flag(help: "Print the plan (every output tensor and where it comes from) and write nothing.")
     var dryRun = false
 
+    @Option(help: ArgumentHelp("Write a picture of what each target layer draws from (source layers, each template's share) into DIR as expand-L'xD'.svg.",
+                               valueName: "dir"))
+    var plot: String?
+
     @Flag(help: "No progress on stderr.")
     var quiet = false
 
@@ -97,6 +102,10 @@ struct Expand: ParsableCommand {
         r.heads = heads; r.patch = patch; r.imageSize = imageSize; r.channels = channels; r.classes = classes
         r.depthInit = depthInit; r.noise = noise; r.seed = seed
         let plan = try Expander.plan(templates, r)
+        if let plot {
+            let written = try writePictures([("expand-\(depth)x\(width).svg", try ExpansionPicture.svg(templates, r))], into: plot)
+            log("wrote \(written[0])")
+        }
         let s = plan.source, t = plan.target
         let summary = "\(s.depth)×\(s.embedDim) (\(s.numHeads) heads) → \(t.depth)×\(t.embedDim) (\(t.numHeads) heads, MLP \(t.mlpDim)), "
             + "image \(t.imageSize), patch \(t.patchSize), channels \(t.inChannels), classes \(t.numClasses), "

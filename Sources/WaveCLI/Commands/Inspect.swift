@@ -14,6 +14,7 @@ struct Inspect: ParsableCommand {
         Examples:
           wave inspect ~/.cache/wave/vit_s_focus.onnx
           wave inspect model.safetensors.index.json --json
+          wave inspect dinov2-s.wave --plot pictures/
         """)
 
     @Argument(help: "A .safetensors file, a sharded checkpoint's .safetensors.index.json, or an .onnx model.")
@@ -28,12 +29,18 @@ struct Inspect: ParsableCommand {
     @Flag(help: "Bundles: check every payload's SHA-256 and decode it.")
     var verify = false
 
+    @Option(help: ArgumentHelp("Bundles: write SVG pictures into DIR (per component: scalers, templates, singular spectrum).",
+                               valueName: "dir"))
+    var plot: String?
+
     func run() throws {
         if try InputKind.of(path: file) == .waveBundle {   // Sources/WaveCLI/Commands/InspectBundle.swift
             if heads != nil { throw ValidationError("--heads is for model files; \(file) is a wave bundle (its heads are in its manifest)") }
             print(try BundleInspector.report(path: file, json: json, verify: verify))
+            if let plot { try BundleInspector.plot(path: file, into: plot) }
             return
         }
+        if plot != nil { throw ValidationError("--plot is for wave bundles; \(file) is a model file (make a bundle with `wave condense`)") }
         let model = try ModelFile.open(file)
         var hints = model.configHints
         if let heads { hints.heads = heads }

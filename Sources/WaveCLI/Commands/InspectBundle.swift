@@ -49,7 +49,9 @@ enum BundleInspector {
         out.append("provenance: \(p.ancestryFile) (\(Fmt.count(p.ancestryBytes)) bytes, sha256 \(SHA256.hex(p.ancestrySHA256)))")
         out.append("            \(p.tool), \(p.created): \(p.command)")
         if let decoded { out.append("verified:   every SHA-256 and payload (\(Fmt.count(decoded)) bytes decoded)") }
-        for k in m.metadata.keys.sorted() { out.append("metadata:   \(k) = \(m.metadata[k]!)") }
+        let spectra = m.metadata.keys.filter { $0.hasPrefix(BundleWriter.spectrumKey) }
+        for k in m.metadata.keys.sorted() where !spectra.contains(k) { out.append("metadata:   \(k) = \(m.metadata[k]!)") }
+        if !spectra.isEmpty { out.append("metadata:   spectrum.* for \(spectra.count) components (singular values; --plot draws them)") }
         out.append("")
         out.append(Fmt.table(["component", "kind", "tensor", "templates", "rel. error"], m.components.map {
             [$0.name, $0.kind.rawValue, $0.tensor, $0.count == $0.requested ? "\($0.count)" : "\($0.count) (of \($0.requested))",
@@ -60,6 +62,15 @@ enum BundleInspector {
             [$0.name, $0.role.name, $0.dtype.rawValue, Fmt.shape($0.shape), encodingName($0.encoding), Fmt.count($0.rawLength), Fmt.count($0.length)]
         }))
         return out.joined(separator: "\n")
+    }
+
+    /// `--plot DIR`: the pictures of every component (`BundlePictures`), listed on stderr.
+    static func plot(path: String, into dir: String) throws {
+        let b = try openBundle(path)
+        let templates: WaveTemplates
+        do { templates = try b.templates() } catch { throw BundleFileError(path: path, reason: "\(error)") }
+        let written = try writePictures(BundlePictures.all(templates), into: dir)
+        note("wrote \(written.count) pictures to \(dir) (per component: NAME-scalers.svg, NAME-templates.svg, NAME-spectrum.svg)")
     }
 
     static func encodingName(_ e: PayloadCodec.Encoding) -> String {
