@@ -202,6 +202,30 @@ struct TinyDistillation {
         #expect(model.values("pos_embed") == (try Expander.plan(p.templates, r)).materialize()["pos_embed"]!.floats())
     }
 
+    /// The fit ends with the head solved again by ridge regression on the fitted body's class
+    /// tokens (the Adam steps on a head over near-constant features lose accuracy; ScalerFit.fit):
+    /// the final head is exactly the ridge head of the final body, and without the re-solve it is not.
+    @Test func theFitEndsWithTheRidgeHeadOfTheFittedBody() throws {
+        let p = try TinyDistillation(images: 96)
+        var r = ExpansionRequest(depth: 2, width: 16)
+        r.classes = 4
+        r.imageSize = 16
+        func fitted(resolve: Bool) throws -> (head: [Float], ridge: [Float]) {
+            let model = try ScalerFit.targetModel(p.templates, r)
+            var s = FitSettings()
+            s.steps = 20; s.batch = 32; s.lr = 1e-2; s.warmup = 2; s.quiet = true; s.evalImages = 0; s.resolveHead = resolve
+            _ = try ScalerFit.fit(model, train: p.data, test: nil, preprocess: .imageNet(size: 16), settings: s)
+            let net = try model.build(depth: 2)
+            let feats = LinearProbe.classTokens(net, images: p.data, preprocess: .imageNet(size: 16))
+            let ridge = try #require(LinearProbe.head(features: feats, labels: p.data.labels, dim: 16, classes: 4))
+            return (model.values("head.weight"), ridge.weight)
+        }
+        let (head, ridge) = try fitted(resolve: true)
+        #expect(head == ridge)
+        let (stepped, ridgeOfStepped) = try fitted(resolve: false)
+        #expect(stepped != ridgeOfStepped)
+    }
+
     /// `--teacher` in the fit: feature KD through the ridge map (also to a wider target than the
     /// teacher) and logit KD lower their KD term with templates frozen; a logit teacher with the
     /// wrong number of classes is refused before any step.
