@@ -41,7 +41,13 @@ extension ONNXModel {
     ///      (`onnx::Reshape_1962`, [1, 1369, 384], the 37×37 grid before resizing). Shapes stay as stored; the
     ///      caller joins them (CLS first) into HF's `position_embeddings` [1, 1 + N, d].
     ///    - Otherwise `<scope>.<node short name>.input<k>`.
-    /// 3. A derived name that is already taken, or one with no scope to derive from, leaves the raw name, so the
+    /// 3. A node scope is aligned with the module paths of the stored names: when no stored name lies under it
+    ///    but one does once leading components are dropped, they are dropped. An exporter that wraps a called
+    ///    `Sequential` (a sentence-transformers model) names nodes `/model/model.0/auto_model/...` while the
+    ///    state dict says `model.0.auto_model...`: the Sequential's own call adds `model`, its child repeats it
+    ///    as `model.0`. Scopes under which nothing is stored (a bias-free layer) drop as many components as
+    ///    most aligned scopes did.
+    /// 4. A derived name that is already taken, or one with no scope to derive from, leaves the raw name, so the
     ///    architecture mapping reports it instead of silently merging two tensors.
     ///
     /// Constant-node outputs are left out unless they are floating point with more than one element (some
@@ -74,13 +80,14 @@ extension ONNXModel {
         }
         // Every stored name stays reserved, so a fallback to the raw name can never meet a derived one.
         var taken = Set(stored)
+        let align = ScopeAlignment(modulePaths: stored.filter { !$0.hasPrefix("onnx::") }, nodeNames: nodes.map(\.name))
         var plan: [ONNXNamedInitializer] = []
         for raw in stored {
             guard raw.hasPrefix("onnx::"), let t = initializers[raw] else {
                 plan.append(.init(stored: raw, name: raw, rule: .stored, transposed: false))
                 continue
             }
-            if let d = derive(raw, tensor: t, consumers: consumers), !taken.contains(d.name) {
+            if let d = derive(raw, tensor: t, consumers: consumers, align: align), !taken.contains(d.name) {
                 taken.insert(d.name)
                 plan.append(d)
             } else {
@@ -91,10 +98,10 @@ extension ONNXModel {
     }
 
     private func derive(_ raw: String, tensor t: RawTensor,
-                        consumers: [String: [(node: Int, input: Int)]]) -> ONNXNamedInitializer? {
+                        consumers: [String: [(node: Int, input: Int)]], align: ScopeAlignment) -> ONNXNamedInitializer? {
         guard let first = consumers[raw]?.first else { return nil }
         let node = nodes[first.node]
-        let scope = Self.scope(of: node.name)
+        let scope = align.aligned(Self.scope(of: node.name))
         guard !scope.isEmpty else { return nil }
         func make(_ name: String, _ rule: ONNXNamedInitializer.Rule, _ transposed: Bool = false) -> ONNXNamedInitializer {
             ONNXNamedInitializer(stored: raw, name: name, rule: rule, transposed: transposed)
@@ -148,6 +155,46 @@ extension ONNXModel {
     static func scope(of nodeName: String) -> String {
         let parts = nodeName.split(separator: "/", omittingEmptySubsequences: true)
         return parts.dropLast().joined(separator: ".")
+    }
+}
+
+/// Rule 3 of `namedTensors()`: node scopes brought to the module paths the stored names use.
+struct ScopeAlignment {
+    /// Every dotted prefix of every stored (named) initializer: the module paths that exist.
+    private let modules: Set<String>
+    /// Leading components that most scopes needed dropping to meet a module path (0 when none did).
+    private let usualDrop: Int
+
+    init(modulePaths: [String], nodeNames: [String]) {
+        var modules = Set<String>()
+        for name in modulePaths {
+            let parts = name.split(separator: ".")
+            for k in 1..<max(parts.count, 1) { modules.insert(parts[..<k].joined(separator: ".")) }
+        }
+        self.modules = modules
+        var counts: [Int: Int] = [:]
+        var seen = Set<String>()
+        for n in nodeNames {
+            let scope = ONNXModel.scope(of: n)
+            guard !scope.isEmpty, seen.insert(scope).inserted, let k = Self.drop(scope, modules: modules) else { continue }
+            counts[k, default: 0] += 1
+        }
+        // Ties go to dropping nothing: names stay as the exporter wrote them unless the graph says otherwise.
+        usualDrop = counts.max { ($0.value, -$0.key) < ($1.value, -$1.key) }?.key ?? 0
+    }
+
+    /// The fewest leading components to drop so that `scope` is a module path; nil when none works.
+    private static func drop(_ scope: String, modules: Set<String>) -> Int? {
+        let parts = scope.split(separator: ".")
+        for k in 0..<parts.count where modules.contains(parts[k...].joined(separator: ".")) { return k }
+        return nil
+    }
+
+    func aligned(_ scope: String) -> String {
+        guard !scope.isEmpty else { return scope }
+        let parts = scope.split(separator: ".")
+        let k = Self.drop(scope, modules: modules) ?? (usualDrop < parts.count ? usualDrop : 0)
+        return parts[k...].joined(separator: ".")
     }
 }
 
