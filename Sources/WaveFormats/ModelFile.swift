@@ -22,6 +22,7 @@ public enum ModelFormat: String, Sendable {
 public enum ModelFileError: Error, CustomStringConvertible {
     case notAModel(path: String, kind: InputKind, head: [UInt8])
     case unreadable(path: String, reason: String)
+    case noWeightsInFolder(path: String, holds: [String])
 
     public var description: String {
         switch self {
@@ -40,6 +41,11 @@ public enum ModelFileError: Error, CustomStringConvertible {
             }
         case let .unreadable(path, reason):
             return "\(path): \(reason)"
+        case let .noWeightsInFolder(path, holds):
+            let pickle = holds.contains("pytorch_model.bin") ? "; pytorch_model.bin is a pickle, which wave does not read: "
+                + "save the model with safetensors (save_pretrained(dir, safe_serialization=True))" : ""
+            let listed = holds.isEmpty ? "it is empty" : "it holds \(holds.prefix(6).joined(separator: ", "))\(holds.count > 6 ? ", ..." : "")"
+            return "\(path) is a folder without model weights (model.safetensors, model.safetensors.index.json or an .onnx); \(listed)\(pickle)"
         }
     }
 
@@ -59,8 +65,33 @@ public struct ModelFile: @unchecked Sendable {
     /// One-line description of the container (IR version, producer, shard count...).
     public let summary: String
     public let fileBytes: Int
+    /// The config file read beside the weights (config.json, or the JSON wave writes), if any.
+    public private(set) var configPath: String?
+    /// What the config file says; nil without one.
+    public private(set) var declaration: ConfigDeclaration?
+    /// For a folder: how it was read.
+    public private(set) var layout: String?
+    /// For ONNX: what the graph says about heads, epsilon and activation.
+    public private(set) var graphFacts: ONNXGraphFacts?
 
+    /// Opens a weights file or a model folder (Hugging Face, sentence-transformers, or one holding an
+    /// ONNX model), with the config that describes it.
     public static func open(_ path: String) throws -> ModelFile {
+        let location = try ModelFolder.locate(path)
+        var file = try open(weights: location.weights)
+        file.layout = location.layout
+        // The config the weights were written with comes first: the JSON beside them may be stale.
+        if let stored = file.tensors.metadata[Checkpoint.configKey] {
+            file.declaration = try ConfigDeclaration(json: stored, file: "the config stored in \(location.weights)")
+            file.configPath = location.weights
+        } else if let config = location.config {
+            file.declaration = try ConfigDeclaration.load(path: config)
+            file.configPath = config
+        }
+        return file
+    }
+
+    private static func open(weights path: String) throws -> ModelFile {
         let kind = try InputKind.of(path: path)
         let format: ModelFormat
         switch kind {
@@ -96,27 +127,21 @@ public struct ModelFile: @unchecked Sendable {
             var stored: [String: String] = [:]
             for (k, v) in model.graphNameToInitializer where k != v { stored[k] = v }
             let opsets = model.opsets.map { $0.domain.isEmpty ? "opset \($0.version)" : "\($0.domain) \($0.version)" }
-            return ModelFile(path: path, format: .onnx, tensors: named, storedNames: stored,
-                             summary: "ONNX IR \(model.irVersion), \(opsets.joined(separator: ", ")), producer \(model.producer), \(model.nodes.count) nodes, \(model.initializers.count) initializers",
-                             fileBytes: size)
+            var file = ModelFile(path: path, format: .onnx, tensors: named, storedNames: stored,
+                                 summary: "ONNX IR \(model.irVersion), \(opsets.joined(separator: ", ")), producer \(model.producer), \(model.nodes.count) nodes, \(model.initializers.count) initializers",
+                                 fileBytes: size)
+            file.graphFacts = model.graphFacts
+            return file
         }
     }
 
-    /// Head count and other facts the weights cannot tell: from the config the weights carry
-    /// (`wave.config`, Checkpoint), else the config JSON beside the file (timm keyword arguments, as
-    /// wave writes them), else `num_heads` in the file's metadata.
+    /// Head count and other facts the weights cannot tell: the config (the copy inside the weights,
+    /// else the file beside them), the ONNX graph, `num_heads` in the file's metadata.
     public var configHints: ConfigHints {
         var hints = ConfigHints()
-        // The config the weights were written with comes first: the JSON beside them may be stale.
-        let stored = tensors.metadata[Checkpoint.configKey].flatMap { try? ViTConfig(json: $0, source: path) }
-        if let cfg = stored ?? (try? ViTConfig.load(besideCheckpoint: path)) {
-            hints.heads = cfg.numHeads
-            hints.normEps = cfg.normEps
-            hints.geluTanh = cfg.geluTanh
-            if let ls = cfg.layerScaleInit { hints.layerScaleInit = ls }
-        } else if let h = tensors.metadata["num_heads"].flatMap({ Int($0) }) {
-            hints.heads = h
-        }
+        hints.config = declaration
+        hints.graph = graphFacts
+        hints.metadataHeads = tensors.metadata["num_heads"].flatMap { Int($0) }
         return hints
     }
 }

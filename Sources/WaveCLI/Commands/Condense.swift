@@ -77,7 +77,7 @@ struct Condense: ParsableCommand {
         let log: (String) -> Void = { if !quiet { note($0) } }
         let model = try ModelFile.open(ancestry)
         var hints = model.configHints
-        if let heads { hints.heads = heads }
+        hints.override(heads: heads)
         let detected = try Architecture.detect(model.tensors, hints: hints)
         guard let config = detected.vit else {
             throw ValidationError("\(ancestry) is a \(detected.family.family) model: condense needs a ViT ancestry (timm ViT/DeiT, Hugging Face ViT/DINOv2)")

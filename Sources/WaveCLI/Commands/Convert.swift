@@ -53,7 +53,7 @@ struct Convert: ParsableCommand {
     func run() throws {
         let model = try ModelFile.open(input)
         var hints = model.configHints
-        if let heads { hints.heads = heads }
+        hints.override(heads: heads)
         let detected = try Architecture.detect(model.tensors, hints: hints)
         var out: TensorSet
         let configJSON: String

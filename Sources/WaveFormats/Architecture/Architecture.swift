@@ -1,8 +1,19 @@
 import WaveTensor
 
-/// Hyper-parameters of a BERT encoder, as far as the weights tell them.
+/// Hyper-parameters of a BERT encoder: sizes from the weights, the rest from its config.
 public struct BertConfig: Sendable, Equatable {
     public var vocabSize, hiddenSize, layers, heads, intermediateSize, maxPositions, typeVocabSize: Int
+    public var layerNormEps: Float = 1e-12
+    /// Hugging Face `hidden_act` ("gelu" is exact).
+    public var hiddenAct = "gelu"
+    public var positionEmbeddingType = "absolute"
+
+    public init(vocabSize: Int, hiddenSize: Int, layers: Int, heads: Int, intermediateSize: Int, maxPositions: Int,
+                typeVocabSize: Int, layerNormEps: Float = 1e-12, hiddenAct: String = "gelu", positionEmbeddingType: String = "absolute") {
+        self.vocabSize = vocabSize; self.hiddenSize = hiddenSize; self.layers = layers; self.heads = heads
+        self.intermediateSize = intermediateSize; self.maxPositions = maxPositions; self.typeVocabSize = typeVocabSize
+        self.layerNormEps = layerNormEps; self.hiddenAct = hiddenAct; self.positionEmbeddingType = positionEmbeddingType
+    }
 }
 
 /// What a set of tensors was recognized as.
@@ -13,7 +24,9 @@ public struct DetectedModel: Sendable {
     public let vit: ViTConfig?
     public let bert: BertConfig?
     /// How the head count was decided (weights do not store it).
-    public let headsSource: String
+    public var headsSource: String { facts.first { $0.name == "heads" }?.source ?? "" }
+    /// Every value the tensors cannot tell, with where it came from (config, graph, option, default).
+    public let facts: [ConfigFact]
     /// The ancestry in canonical (timm) names and order.
     public let canonical: TensorSet
     /// Source names outside the family prefix: carried by the file, not part of the ancestry.
@@ -24,15 +37,6 @@ public struct DetectedModel: Sendable {
     public let sources: [String: [String]]
 
     public var parameterCount: Int { canonical.totalElements }
-}
-
-/// Things the weights cannot tell, given by the user or by metadata.
-public struct ConfigHints: Sendable {
-    public var heads: Int?
-    public var layerScaleInit: Float = 1e-5
-    public var normEps: Float = 1e-6
-    public var geluTanh = false
-    public init(heads: Int? = nil) { self.heads = heads }
 }
 
 public enum Architecture {
@@ -72,15 +76,17 @@ public enum Architecture {
         let extras = prefix.isEmpty ? [] : weights.filter { !$0.hasPrefix(prefix) }
         let ignored = underPrefix.filter { ignoredNames.contains($0) }
 
-        var headsSource = "given"
+        var resolver = ConfigResolver(hints: hints, family: family, sources: sources, tensors: canonical)
+        try resolver.checkModelType()
+        try resolver.check(.layers, tensors: layers, evidence: "\(prefix)\(family.layerProbe) for layers 0...\(layers - 1)")
         if family.kind == "bert" {
-            let bert = try bertConfig(canonical, layers: layers, hints: hints, headsSource: &headsSource)
-            return DetectedModel(family: family, prefix: prefix, vit: nil, bert: bert, headsSource: headsSource,
+            let bert = try bertConfig(canonical, layers: layers, resolver: &resolver)
+            return DetectedModel(family: family, prefix: prefix, vit: nil, bert: bert, facts: resolver.facts,
                                  canonical: canonical, extras: extras, ignored: ignored, sources: sources)
         }
-        let vit = try vitConfig(canonical, layers: layers, hints: hints, headsSource: &headsSource)
+        let vit = try vitConfig(canonical, layers: layers, resolver: &resolver)
         try checkShapes(canonical, against: vit.timmShapes)
-        return DetectedModel(family: family, prefix: prefix, vit: vit, bert: nil, headsSource: headsSource,
+        return DetectedModel(family: family, prefix: prefix, vit: vit, bert: nil, facts: resolver.facts,
                              canonical: canonical, extras: extras, ignored: ignored, sources: sources)
     }
 
@@ -135,7 +141,7 @@ public enum Architecture {
         }
     }
 
-    static func vitConfig(_ c: TensorSet, layers: Int, hints: ConfigHints, headsSource: inout String) throws -> ViTConfig {
+    static func vitConfig(_ c: TensorSet, layers: Int, resolver r: inout ConfigResolver) throws -> ViTConfig {
         guard let pe = c["patch_embed.proj.weight"], pe.shape.count == 4, pe.shape[2] == pe.shape[3] else {
             throw ArchitectureError.badConfig("patch_embed.proj.weight must be [width, channels, patch, patch]")
         }
@@ -151,55 +157,55 @@ public enum Architecture {
             throw ArchitectureError.badConfig("no transformer blocks found")
         }
         let classes = c["head.weight"]?.shape.first ?? 0
-        let heads = try headCount(width: d, hints: hints, headsSource: &headsSource)
+        let stem = r.evidence("patch_embed.proj.weight")
+        try r.check(.width, tensors: d, evidence: stem)
+        try r.check(.patch, tensors: patch, evidence: stem)
+        try r.check(.channels, tensors: channels, evidence: stem)
+        try r.check(.mlp, tensors: fc1.shape[0], evidence: r.evidence("blocks.0.mlp.fc1.weight"))
+        try r.check(.image, tensors: grid * patch, evidence: "a \(grid)×\(grid) grid of patch \(patch) in \(r.evidence("pos_embed"))")
+        if c.contains("head.weight") || r.hints.config?.sizes[.classes]?.value != 0 {
+            try r.check(.classes, tensors: classes, evidence: c.contains("head.weight") ? r.evidence("head.weight") : "no head")
+        }
+        let qkvBias = c.contains("blocks.0.attn.qkv.bias")
+        if let b = r.hints.config?.qkvBias, b.value != qkvBias {
+            throw ArchitectureError.configDisagrees(file: r.hints.config!.file, key: b.key, says: "\(b.value)",
+                                                    tensors: qkvBias ? "query/key/value biases present" : "no query/key/value biases")
+        }
+        let heads = try r.heads(width: d, evidence: stem)
+        let eps = try r.normEps()
+        let act = try r.activation(vit: true)
+        r.note("position embedding", "learned, 1 + \(grid)×\(grid) tokens", "\(r.evidence("pos_embed"))"
+               + (r.hints.config?.sizes[.image] != nil ? "; \(r.hints.config!.fileName) \(r.hints.config!.sizes[.image]!.key) agrees" : ""))
+        let hasLayerScale = c.contains("blocks.0.ls1.gamma")
         let cfg = ViTConfig(imageSize: grid * patch, patchSize: patch, inChannels: channels, numClasses: classes,
                             embedDim: d, depth: layers, numHeads: heads, mlpDim: fc1.shape[0],
-                            layerScaleInit: c.contains("blocks.0.ls1.gamma") ? hints.layerScaleInit : nil,
-                            qkvBias: c.contains("blocks.0.attn.qkv.bias"), normEps: hints.normEps, geluTanh: hints.geluTanh)
+                            layerScaleInit: hasLayerScale ? (r.hints.config?.layerScale?.value ?? r.hints.layerScaleInit) : nil,
+                            qkvBias: qkvBias, normEps: eps, geluTanh: Activation.tanh.contains(act))
         if let problem = cfg.problems.first { throw ArchitectureError.badConfig(problem) }
         return cfg
     }
 
-    static func bertConfig(_ c: TensorSet, layers: Int, hints: ConfigHints, headsSource: inout String) throws -> BertConfig {
+    static func bertConfig(_ c: TensorSet, layers: Int, resolver r: inout ConfigResolver) throws -> BertConfig {
         guard let word = c["embed.word"], word.shape.count == 2, let pos = c["embed.position"], pos.shape.count == 2,
               let fc1 = c["blocks.0.mlp.fc1.weight"], fc1.shape.count == 2 else {
             throw ArchitectureError.badConfig("BERT embeddings or blocks are malformed")
         }
         let d = word.shape[1]
-        let heads = try headCount(width: d, hints: hints, headsSource: &headsSource)
+        let words = r.evidence("embed.word")
+        try r.check(.width, tensors: d, evidence: words)
+        try r.check(.vocabulary, tensors: word.shape[0], evidence: words)
+        try r.check(.positions, tensors: pos.shape[0], evidence: r.evidence("embed.position"))
+        try r.check(.mlp, tensors: fc1.shape[0], evidence: r.evidence("blocks.0.mlp.fc1.weight"))
+        let types = c["embed.token_type"]?.shape.first ?? 0
+        try r.check(.tokenTypes, tensors: types, evidence: types > 0 ? r.evidence("embed.token_type") : "no token type embeddings")
+        let heads = try r.heads(width: d, evidence: words)
+        let eps = try r.normEps()
+        let act = try r.activation(vit: false)
+        let kind = try r.positionKind(positions: pos.shape[0], evidence: r.evidence("embed.position"))
         let cfg = BertConfig(vocabSize: word.shape[0], hiddenSize: d, layers: layers, heads: heads,
-                             intermediateSize: fc1.shape[0], maxPositions: pos.shape[0],
-                             typeVocabSize: c["embed.token_type"]?.shape.first ?? 0)
-        var expected: [(String, [Int])] = [("embed.word", word.shape), ("embed.position", [pos.shape[0], d])]
-        if cfg.typeVocabSize > 0 { expected.append(("embed.token_type", [cfg.typeVocabSize, d])) }
-        expected += [("embed.norm.weight", [d]), ("embed.norm.bias", [d])]
-        for l in 0..<layers {
-            let b = "blocks.\(l)."
-            expected += [(b + "attn.qkv.weight", [3 * d, d]), (b + "attn.qkv.bias", [3 * d]),
-                         (b + "attn.proj.weight", [d, d]), (b + "attn.proj.bias", [d]),
-                         (b + "norm1.weight", [d]), (b + "norm1.bias", [d]),
-                         (b + "mlp.fc1.weight", [fc1.shape[0], d]), (b + "mlp.fc1.bias", [fc1.shape[0]]),
-                         (b + "mlp.fc2.weight", [d, fc1.shape[0]]), (b + "mlp.fc2.bias", [d]),
-                         (b + "norm2.weight", [d]), (b + "norm2.bias", [d])]
-        }
-        if c.contains("pooler.weight") { expected += [("pooler.weight", [d, d]), ("pooler.bias", [d])] }
-        try checkShapes(c, against: expected)
+                             intermediateSize: fc1.shape[0], maxPositions: pos.shape[0], typeVocabSize: types,
+                             layerNormEps: eps, hiddenAct: act, positionEmbeddingType: kind)
+        try checkShapes(c, against: cfg.canonicalShapes(pooler: c.contains("pooler.weight")))
         return cfg
-    }
-
-    /// Weights do not store the head count: take the hint, else assume head dimension 64 (every
-    /// ViT-Ti/S/B/L, DeiT, DINOv2 and BERT size uses it), else one head.
-    static func headCount(width d: Int, hints: ConfigHints, headsSource: inout String) throws -> Int {
-        if let h = hints.heads {
-            guard h > 0, d % h == 0 else { throw ArchitectureError.badConfig("\(h) heads do not divide width \(d)") }
-            headsSource = "given"
-            return h
-        }
-        if d % 64 == 0 {
-            headsSource = "assumed head dim 64"
-            return d / 64
-        }
-        headsSource = "assumed 1 head (width \(d) is not a multiple of 64; pass --heads)"
-        return 1
     }
 }

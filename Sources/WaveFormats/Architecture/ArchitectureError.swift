@@ -7,6 +7,8 @@ public enum ArchitectureError: Error, CustomStringConvertible, Equatable {
     case shapeMismatch(name: String, expected: [Int], got: [Int])
     case cannotAssemble(canonical: String, reason: String)
     case badConfig(String)
+    /// A config file states a value the tensors (or the ONNX graph) contradict.
+    case configDisagrees(file: String, key: String, says: String, tensors: String)
 
     public var description: String {
         switch self {
@@ -22,6 +24,9 @@ public enum ArchitectureError: Error, CustomStringConvertible, Equatable {
             return "tensor \(name) has shape \(got), expected \(expected)"
         case let .cannotAssemble(canonical, reason):
             return "cannot assemble \(canonical): \(reason)"
+        case let .configDisagrees(file, key, says, tensors):
+            return "\(file) says \(key) = \(says), but the tensors say \(tensors): the config belongs to another model; "
+                + "fix or remove it (--heads overrides the head count)"
         case let .badConfig(why):
             return "inconsistent model: \(why)"
         }

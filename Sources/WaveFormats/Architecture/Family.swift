@@ -14,9 +14,18 @@ public struct Family: Sendable, Decodable {
     public let layerProbe: String
     /// Source names that are known but carry no weights wave uses (e.g. HF's mask token).
     public let ignore: [String]
+    /// `model_type` values of a Hugging Face config.json that describe this family (empty: none does).
+    public let modelTypes: [String]?
+    /// Values the family's own library uses when no config says otherwise.
+    public let defaults: Defaults?
     public let stem: [Entry]
     public let layer: [Entry]
     public let head: [Entry]
+
+    public struct Defaults: Sendable, Decodable {
+        /// LayerNorm epsilon (timm and Dinov2: 1e-6; HF ViT and BERT: 1e-12).
+        public let normEps: Float?
+    }
 
     public struct Entry: Sendable, Decodable {
         public let name: String
