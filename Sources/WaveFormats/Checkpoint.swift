@@ -57,6 +57,6 @@ extension ViTConfig {
         guard let obj = try? JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any] else {
             throw ConfigError.invalid("\(source) is not a JSON object")
         }
-        try self.init(timmKwargs: obj)
+        try self.init(configObject: obj, file: source)
     }
 }

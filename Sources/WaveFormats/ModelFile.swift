@@ -82,7 +82,7 @@ public struct ModelFile: @unchecked Sendable {
         file.layout = location.layout
         // The config the weights were written with comes first: the JSON beside them may be stale.
         if let stored = file.tensors.metadata[Checkpoint.configKey] {
-            file.declaration = try ConfigDeclaration(json: stored, file: "the config stored in \(location.weights)")
+            file.declaration = try ConfigDeclaration(json: stored, file: "\(location.weights) (wave.config)")
             file.configPath = location.weights
         } else if let config = location.config {
             file.declaration = try ConfigDeclaration.load(path: config)

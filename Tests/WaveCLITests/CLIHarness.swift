@@ -21,8 +21,13 @@ enum CLI {
     }
 
     static func run(_ args: [String], environment: [String: String] = [:]) throws -> CLIResult {
+        try run(executable: productsDirectory.appendingPathComponent("wave"), args, environment: environment)
+    }
+
+    /// Any program (a peer's python), captured the same way.
+    static func run(executable: URL, _ args: [String], environment: [String: String] = [:]) throws -> CLIResult {
         let p = Process()
-        p.executableURL = productsDirectory.appendingPathComponent("wave")
+        p.executableURL = executable
         p.arguments = args
         if !environment.isEmpty {
             p.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }

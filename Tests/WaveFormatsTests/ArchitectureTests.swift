@@ -31,7 +31,7 @@ func sameTensors(_ a: TensorSet, _ b: TensorSet) -> Bool {
     static let deitLike = ViTConfig(imageSize: 32, patchSize: 8, inChannels: 1, numClasses: 10, embedDim: 64, depth: 2, numHeads: 1)
 
     @Test func familiesLoadFromResources() {
-        #expect(Family.builtIn.map(\.family) == ["hf-dinov2", "hf-vit", "timm-vit", "bert"])
+        #expect(Family.builtIn.map(\.family) == ["hf-dinov2", "hf-vit", "timm-vit", "bert", "wave-bert"])
     }
 
     @Test(arguments: [dinoLike, deitLike])
@@ -46,7 +46,9 @@ func sameTensors(_ a: TensorSet, _ b: TensorSet) -> Bool {
     func hfExportDetectsBackToTheSameTensors(config: ViTConfig, family: String) throws {
         let timm = syntheticTimm(config)
         let hf = try Architecture.export(timm, config: config, names: .hf)
-        #expect(hf.contains("encoder.layer.0.attention.attention.query.weight"))
+        // With a head, the base model sits under the HF class's prefix (ViTForImageClassification: vit.).
+        let base = config.numClasses > 0 ? config.hfFamily.hf!.headPrefix! : ""
+        #expect(hf.contains(base + "encoder.layer.0.attention.attention.query.weight"))
         #expect(hf.count == timm.count + 2 * config.depth * (config.qkvBias ? 2 : 1))
         let d = try Architecture.detect(hf)
         #expect(d.family.family == family)

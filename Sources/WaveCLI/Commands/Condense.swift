@@ -94,7 +94,7 @@ struct Condense: ParsableCommand {
         var options = BundleWriter.Options()
         options.dtype = DType(rawValue: dtype.uppercased())!
         options.zstdLevel = zstdLevel
-        options.provenance = try Self.provenance(of: ancestry)
+        options.provenance = try Self.provenance(of: model.path)   // the weights file, also when a folder was given
         if let data = distill.data {
             options.metadata["distillation.data"] = data
             options.metadata["distillation.report"] = distillReport.joined(separator: "\n")

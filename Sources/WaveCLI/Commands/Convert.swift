@@ -12,11 +12,14 @@ struct Convert: ParsableCommand {
         Reads ONNX or safetensors weights, recognizes the family, checks every tensor strictly, \
         and writes only the recognized model (tensors outside it, such as a decoder, are left \
         out and listed). Beside OUT.safetensors goes OUT.json: the timm VisionTransformer keyword \
-        arguments (or the BERT config for BERT encoders).
+        arguments, or with --names hf the Hugging Face config.json (BERT: always). With -o DIR the \
+        output is a model folder (DIR/model.safetensors or shards + index, DIR/config.json) that \
+        `from_pretrained(DIR)` loads strictly with --names hf.
 
         Examples:
           wave convert ~/.cache/wave/vit_s_focus.onnx -o dinov2-s14.safetensors
           wave convert model.safetensors -o hf.safetensors --names hf --shard-size 50MB
+          wave convert ~/.cache/wave/all-minilm-l6-v2 -o minilm --names hf   (a BertModel folder)
           wave convert ~/.cache/wave/vit_s_focus.onnx -o dinov2-fm.safetensors \\
               --probe-head /usr/share/datasets/fashion-mnist   (a classifier ancestry, for logit KD)
         """)
@@ -24,13 +27,13 @@ struct Convert: ParsableCommand {
     @Argument(help: "The input model (.onnx, .safetensors or .safetensors.index.json).")
     var input: String
 
-    @Option(name: .shortAndLong, help: "Output .safetensors path.")
+    @Option(name: .shortAndLong, help: "Output .safetensors path, or a folder (gets model.safetensors and config.json, as Hugging Face folders).")
     var output: String
 
-    @Option(help: "Tensor names to write: timm (fused qkv) or hf (Hugging Face ViT/DINOv2).")
+    @Option(help: "Tensor names to write: timm (fused qkv; wave's canonical BERT names) or hf (Hugging Face ViT, Dinov2, BERT classes, loadable with from_pretrained).")
     var names: NameStyle = .timm
 
-    @Option(help: "Attention heads, when the weights alone cannot tell (default: head dimension 64).")
+    @Option(help: "Attention heads (overrides config.json and the ONNX graph; without either: head dimension 64).")
     var heads: Int?
 
     @Option(help: "Split the output into shards of at most this size (e.g. 500MB, 2GB), with an index JSON.")
@@ -75,18 +78,23 @@ struct Convert: ParsableCommand {
                 print(String(format: "probe head: %d classes, fitted on %d training images at %d px; test top-1 %.1f%% (first %d test images)",
                              K, images.count, probeImageSize, 100 * head.testTop1, test.count))
             }
-            out = try Architecture.export(canonical, config: vit, names: names)
-            configJSON = vit.timmJSON()
+            out = names == .hf ? try Architecture.exportHF(canonical, config: vit) : canonical
+            if names == .hf { Architecture.carryHFOnly(detected, source: model.tensors, into: &out, written: vit.hfFamily) }
+            configJSON = vit.configJSON(names: names)
         } else if let bert = detected.bert {
-            out = names == .timm ? detected.canonical : try Architecture.exportBert(detected.canonical, layers: bert.layers)
+            out = names == .timm ? detected.canonical : try Architecture.exportBertHF(detected.canonical, config: bert)
             configJSON = bert.hfJSON()
         } else {
             throw ValidationError("nothing to convert")
         }
         out.metadata = ["format": "pt", "wave.family": detected.family.family, "wave.names": names.rawValue,
                         "wave.source": URL(fileURLWithPath: input).lastPathComponent]
-        let written = try Checkpoint.write(out, config: configJSON, to: output, maxShardBytes: shardSize?.bytes)
-        let configPath = ViTConfig.configPath(besideCheckpoint: output)
+        for fact in detected.facts where fact.source.hasPrefix("assumed") {
+            note("\(fact.name) \(fact.value) \(fact.source)")   // written into the config: say so
+        }
+        let weights = try checkpointWeightsPath(output)
+        let written = try Checkpoint.write(out, config: configJSON, to: weights, maxShardBytes: shardSize?.bytes)
+        let configPath = ViTConfig.configPath(besideCheckpoint: weights)
         // Sharded, the checkpoint is its index (what readers open) plus the shards it names.
         let shards = written.count > 1 ? " in \(written.count - 1) shards (\(URL(fileURLWithPath: written[0]).lastPathComponent), ...)" : ""
         print("wrote \(written.last!): \(out.count) tensors\(shards), \(Fmt.count(detected.parameterCount)) parameters (\(detected.family.family) → \(names.rawValue) names)")

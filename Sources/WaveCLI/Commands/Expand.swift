@@ -57,10 +57,10 @@ struct Expand: ParsableCommand {
     @Option(help: "Seed for the noise and a new head.")
     var seed: UInt64 = 0
 
-    @Option(help: "Tensor names: timm or hf.")
+    @Option(help: "Tensor names: timm, or hf (a Hugging Face ViT/Dinov2 class's names and config.json).")
     var names: NameStyle = .timm
 
-    @Option(name: .shortAndLong, help: "Output .safetensors path (the config goes beside it as .json), or .onnx with --format onnx.")
+    @Option(name: .shortAndLong, help: "Output .safetensors path (the config goes beside it as .json), a folder (model.safetensors + config.json), or .onnx with --format onnx.")
     var output: String?
 
     @Option(help: "Output: safetensors (a checkpoint) or onnx (its inference graph, as `wave export` writes it).")
@@ -131,7 +131,8 @@ struct Expand: ParsableCommand {
         let meta = ["format": "pt", "wave.bundle": URL(fileURLWithPath: bundle).lastPathComponent,
                     "wave.depth_init": depthInit.rawValue, "wave.noise": "\(noise)", "wave.names": names.rawValue]
         if fit.data != nil {
-            let lines = try fit.fitAndWrite(templates, request: r, output: output!, names: names, format: format, metadata: meta, quiet: quiet)
+            let weights = format == .onnx ? output! : try checkpointWeightsPath(output!)
+            let lines = try fit.fitAndWrite(templates, request: r, output: weights, names: names, format: format, metadata: meta, quiet: quiet)
             print("wrote \(output!): \(Fmt.count(t.parameterCount)) parameters after the fit, in \(String(format: "%.1f", Date().timeIntervalSince(start))) s")
             for line in lines { print(line) }
             return
@@ -143,12 +144,13 @@ struct Expand: ParsableCommand {
             for line in try ONNXOutput.write(plan.materialize(), config: t, to: output!, metadata: meta) { print(line) }
             return
         }
-        let bytes = try plan.write(to: output!, names: names, metadata: meta, progress: log)
+        let weights = try checkpointWeightsPath(output!)
+        let bytes = try plan.write(to: weights, names: names, metadata: meta, progress: log)
         let seconds = Date().timeIntervalSince(start)
-        // HF names split fused tensors (qkv into query, key, value): count what the file holds.
-        let tensors = try plan.outputLayout(names: names).reduce(0) { $0 + $1.outputs.count }
-        print("wrote \(output!): \(tensors) tensors, \(Fmt.count(t.parameterCount)) parameters, \(Fmt.bytes(bytes)) in \(String(format: "%.2f", seconds)) s")
-        print("wrote \(ViTConfig.configPath(besideCheckpoint: output!))")
+        // HF names split fused tensors (qkv into query, key, value) and add HF-only ones: count what the file holds.
+        let tensors = try plan.outputLayout(names: names).reduce(0) { $0 + $1.outputs.count } + (names == .hf ? Architecture.hfOnlyTensors(t).count : 0)
+        print("wrote \(weights): \(tensors) tensors, \(Fmt.count(t.parameterCount)) parameters, \(Fmt.bytes(bytes)) in \(String(format: "%.2f", seconds)) s")
+        print("wrote \(ViTConfig.configPath(besideCheckpoint: weights))")
     }
 }
 

@@ -79,9 +79,9 @@ struct FitOptions: ParsableArguments {
         if format == .onnx {
             lines += try ONNXOutput.write(fitted, config: model.config, to: output, metadata: meta)
         } else {
-            var out = try Architecture.export(fitted, config: model.config, names: names)
+            var out = names == .hf ? try Architecture.exportHF(fitted, config: model.config) : fitted
             out.metadata = meta
-            try Checkpoint.write(out, config: model.config.timmJSON(), to: output)
+            try Checkpoint.write(out, config: model.config.configJSON(names: names), to: output)
         }
         lines += [String(format: "fit: %d steps on %d images in %.1f s, loss %.4f → %.4f, train top-1 %.1f%%",
                             report.steps, report.images, report.seconds, report.firstLoss, report.lastLoss, 100 * report.trainTop1)]

@@ -43,7 +43,7 @@ struct Init: ParsableCommand {
         let model = try ViTModel(config: config, scheme: initScheme == .he ? .he : .truncNormal, seed: seed)
         var set = model.export()
         set.metadata = ["format": "pt", "wave.init": initScheme.rawValue, "wave.seed": "\(seed)"]
-        try Checkpoint.write(set, config: config.timmJSON(), to: output)
+        try Checkpoint.write(set, config: config.timmJSON(), to: try checkpointWeightsPath(output))
         print("wrote \(output): \(Fmt.count(config.parameterCount)) parameters (\(initScheme.rawValue), seed \(seed))")
     }
 }

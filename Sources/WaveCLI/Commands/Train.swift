@@ -104,7 +104,7 @@ struct Train: ParsableCommand {
         let r = TrainEpochs.run(model, train: train, test: test, preprocess: .for(model.config), recipe: recipe, quiet: quiet)
         var out = model.export()
         out.metadata = ["format": "pt", "wave.trained": "\(epochs) epoch(s) on \(train.count) images of \(dataOptions.data)"]
-        try Checkpoint.write(out, config: model.config.timmJSON(), to: output)
+        try Checkpoint.write(out, config: model.config.timmJSON(), to: try checkpointWeightsPath(output))
         let history = (0..<epochs).map { ["epoch": $0 + 1, "test_top1": r.top1[$0], "train_loss": Double(r.trainLoss[$0])] as [String: Any] }
         try writeMetrics(["test_top1": r.top1.last ?? 0, "train_loss": Double(r.trainLoss.last ?? .nan), "images_per_s": r.imagesPerSecond,
                           "steps": r.steps, "seconds": r.seconds, "train_images": train.count, "test_images": test.count,

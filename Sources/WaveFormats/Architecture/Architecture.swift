@@ -55,9 +55,12 @@ public enum Architecture {
         var canonical = TensorSet()
         var used = Set<String>()
         var sources: [String: [String]] = [:]
-        func take(_ entry: Family.Entry, layer: Int?) throws {
+        func take(_ entry: Family.Entry, layer: Int?, outsidePrefix: Bool = false) throws {
             let name = Family.fill(entry.name, layer: layer)
-            if let (t, names) = try resolve(entry.from, layer: layer, prefix: prefix, in: source, canonical: name) {
+            // A head may sit outside the base model's prefix (HF's *ForImageClassification: `vit.*` and `classifier.*`).
+            let found = try resolve(entry.from, layer: layer, prefix: prefix, in: source, canonical: name)
+                ?? (outsidePrefix && !prefix.isEmpty ? try resolve(entry.from, layer: layer, prefix: "", in: source, canonical: name) : nil)
+            if let (t, names) = found {
                 canonical.add(name, t)
                 used.formUnion(names)
                 sources[name] = names
@@ -67,13 +70,13 @@ public enum Architecture {
         }
         for e in family.stem { try take(e, layer: nil) }
         for l in 0..<layers { for e in family.layer { try take(e, layer: l) } }
-        for e in family.head { try take(e, layer: nil) }
+        for e in family.head { try take(e, layer: nil, outsidePrefix: true) }
 
         let ignoredNames = Set(family.ignore.map { prefix + $0 })
         let underPrefix = weights.filter { prefix.isEmpty || $0.hasPrefix(prefix) }
         let unused = underPrefix.filter { !used.contains($0) && !ignoredNames.contains($0) }
         guard unused.isEmpty else { throw ArchitectureError.unusedTensors(unused) }
-        let extras = prefix.isEmpty ? [] : weights.filter { !$0.hasPrefix(prefix) }
+        let extras = prefix.isEmpty ? [] : weights.filter { !$0.hasPrefix(prefix) && !used.contains($0) }
         let ignored = underPrefix.filter { ignoredNames.contains($0) }
 
         var resolver = ConfigResolver(hints: hints, family: family, sources: sources, tensors: canonical)
@@ -125,6 +128,16 @@ public enum Architecture {
                 if let r = try resolve(alt, layer: layer, prefix: prefix, in: set, canonical: canonical) { return r }
             }
             return nil
+        case let .leading(inner, axis, parts):
+            guard let (t, names) = try resolve(inner, layer: layer, prefix: prefix, in: set, canonical: canonical) else { return nil }
+            guard let pieces = TensorOps.split(t, count: parts, axis: axis) else {
+                throw ArchitectureError.cannotAssemble(canonical: canonical, reason: "\(names[0]) \(t.shape) does not split into \(parts) equal parts on axis \(axis)")
+            }
+            guard pieces.dropFirst().allSatisfy({ $0.floats().allSatisfy { $0 == 0 } }) else {
+                throw ArchitectureError.cannotAssemble(canonical: canonical,
+                    reason: "\(names[0]) reads more than its first \(t.shape[axis] / parts) inputs (parts 2...\(parts) are not zero); wave's model has no place for them")
+            }
+            return (pieces[0], names)
         case let .concat(parts, axis):
             var tensors: [RawTensor] = []
             var names: [String] = []

@@ -14,21 +14,27 @@ extension Architecture {
     /// family stores them apart (HF's query/key/value). The inverse of `detect` for ViTs.
     public static func export(_ canonical: TensorSet, config: ViTConfig, names style: NameStyle) throws -> TensorSet {
         if style == .timm { return canonical }
-        return try export(canonical, family: Family.named(config.layerScaleInit != nil ? "hf-dinov2" : "hf-vit")!,
-                          layers: config.depth)
+        return try export(canonical, family: config.hfFamily, layers: config.depth, basePrefix: hfBasePrefix(config))
     }
 
-    /// Canonical names into `family`'s source names (the reverse of its map).
-    static func export(_ canonical: TensorSet, family: Family, layers: Int) throws -> TensorSet {
+    /// Canonical names into `family`'s source names (the reverse of its map). `basePrefix` goes before
+    /// every name but the classifier's (canonical `head.*`), as HF's *ForImageClassification store them.
+    static func export(_ canonical: TensorSet, family: Family, layers: Int, basePrefix: String = "") throws -> TensorSet {
         var out = TensorSet()
         out.metadata = canonical.metadata
         var consumed = Set<String>()
         func put(_ spec: Family.Source, _ t: RawTensor, layer: Int?, canonicalName: String) throws {
             switch spec {
             case let .tensor(template):
-                out.add(Family.fill(template, layer: layer), t)
+                out.add((canonicalName.hasPrefix("head.") ? "" : basePrefix) + Family.fill(template, layer: layer), t)
             case let .anyOf(alternatives):
                 try put(alternatives[0], t, layer: layer, canonicalName: canonicalName)
+            case let .leading(inner, axis, parts):
+                var shape = t.shape
+                shape[axis] *= parts - 1
+                let zeros = [UInt8](repeating: 0, count: shape.reduce(1, *) * t.dtype.size)
+                    .withUnsafeBytes { RawTensor(dtype: t.dtype, shape: shape, copying: $0) }
+                try put(inner, TensorOps.concat([t, zeros], axis: axis)!, layer: layer, canonicalName: canonicalName)
             case let .concat(parts, axis):
                 guard let pieces = TensorOps.split(t, count: parts.count, axis: axis) else {
                     throw ArchitectureError.cannotAssemble(canonical: canonicalName,
@@ -56,17 +62,5 @@ extension Architecture {
     /// BERT canonical names back to Hugging Face `BertModel` names.
     public static func exportBert(_ canonical: TensorSet, layers: Int) throws -> TensorSet {
         try export(canonical, family: Family.named("bert")!, layers: layers)
-    }
-}
-
-extension BertConfig {
-    /// Hugging Face `BertConfig` keys, as written beside a converted BERT checkpoint.
-    public func hfJSON() -> String {
-        let obj: [String: Any] = ["model_type": "bert", "vocab_size": vocabSize, "hidden_size": hiddenSize,
-                                  "num_hidden_layers": layers, "num_attention_heads": heads,
-                                  "intermediate_size": intermediateSize, "max_position_embeddings": maxPositions,
-                                  "type_vocab_size": typeVocabSize, "hidden_act": "gelu", "layer_norm_eps": 1e-12]
-        let data = try! JSONSerialization.data(withJSONObject: obj, options: [.prettyPrinted, .sortedKeys])
-        return String(decoding: data, as: UTF8.self) + "\n"
     }
 }

@@ -119,10 +119,21 @@ public struct ViTConfig: Sendable, Equatable, Codable {
         guard let obj = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
             throw ConfigError.invalid("\(path) is not a JSON object")
         }
-        return try ViTConfig(timmKwargs: obj)
+        return try ViTConfig(configObject: obj, file: path)
     }
 
+    /// timm keyword arguments, or an HF config.json (it has `model_type`).
+    init(configObject obj: [String: Any], file: String) throws {
+        if obj["model_type"] != nil { try self.init(hfConfig: obj, file: file) } else { try self.init(timmKwargs: obj) }
+    }
+
+    /// The config beside a checkpoint: `OUT.json` for `OUT.safetensors`, and `config.json` for a
+    /// folder's `model.safetensors` (or its sharded index), as Hugging Face folders pair them.
     public static func configPath(besideCheckpoint path: String) -> String {
+        let name = URL(fileURLWithPath: path).lastPathComponent
+        if name == "model.safetensors" || name == "model.safetensors.index.json" {
+            return String(path.dropLast(name.count)) + "config.json"
+        }
         var base = path
         for ext in [".safetensors.index.json", ".safetensors", ".onnx"] where base.hasSuffix(ext) {
             base.removeLast(ext.count)

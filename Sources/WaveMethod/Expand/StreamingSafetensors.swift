@@ -74,15 +74,18 @@ extension ExpansionPlan {
         }
     }
 
-    /// Executes the plan into a safetensors file (F32) with the timm config JSON beside it, one unit
+    /// Executes the plan into a safetensors file (F32) with its config JSON beside it (timm keyword
+    /// arguments, or HF config.json with `names: .hf`, plus the HF-only zero tensors), one unit
     /// as Checkpoint writes them: the weights carry the config (`wave.config`), which is renamed into
     /// place first. Returns the bytes written.
     @discardableResult
     public func write(to path: String, names: NameStyle = .timm, metadata: [String: String] = [:],
                       progress: ((String) -> Void)? = nil) throws -> Int {
         let layout = try outputLayout(names: names)
-        let config = target.timmJSON()
-        let stream = try StreamingSafetensors(path: path, tensors: layout.flatMap(\.outputs),
+        let config = target.configJSON(names: names)
+        // HF classes hold tensors the canonical model lacks (Dinov2's mask token, ViTModel's pooler): zeros, after the rest.
+        let hfOnly = names == .hf ? Architecture.hfOnlyTensors(target) : []
+        let stream = try StreamingSafetensors(path: path, tensors: layout.flatMap(\.outputs) + hfOnly,
                                               metadata: metadata.merging([Checkpoint.configKey: config]) { $1 })
         do {
             for (i, e) in entries.enumerated() {
@@ -96,6 +99,7 @@ extension ExpansionPlan {
                 }
                 if (i + 1) % 50 == 0 { progress?("  \(i + 1)/\(entries.count) tensors") }
             }
+            for (name, shape) in hfOnly { try stream.append(name, [Float](repeating: 0, count: shape.reduce(1, *))) }
             let configFile = try AtomicFileWriter(path: ViTConfig.configPath(besideCheckpoint: path))
             try configFile.write(Array(config.utf8))
             try stream.commit(after: [configFile])
