@@ -5,7 +5,7 @@ folder is loaded with `CLASS.from_pretrained(dir, output_loading_info=True)` (tr
 and must have no missing, unexpected or mismatched keys. Relative error = max|a - b| / max|b| over a
 tensor. Checks:
   {"kind": "same", "class": C, "reference": DIR, "candidate": DIR, "outputs": [names]}: the two
-      folders compute the same outputs on one seeded input.
+      folders compute the same outputs on one seeded input ("reference_class" loads the reference as another class).
   {"kind": "tiled", "class": C, "narrow": DIR, "wide": DIR}: the wide model's last_hidden_state is the
       narrow one's repeated along the width (function-preserving widening).
   {"kind": "head", "class": C, "candidate": DIR, "timm": FILE}: the HF classifier's logits equal the timm
@@ -46,7 +46,7 @@ report = {"transformers": transformers.__version__, "torch": torch.__version__, 
 for check in json.load(open(sys.argv[1])):
     out = {"kind": check["kind"], "class": check["class"]}
     if check["kind"] == "same":
-        ref, _ = load(check["class"], check["reference"])
+        ref, _ = load(check.get("reference_class", check["class"]), check["reference"])
         cand, out["problems"] = load(check["class"], check["candidate"])
         x = inputs(ref)
         a, b = cand(**x), ref(**x)

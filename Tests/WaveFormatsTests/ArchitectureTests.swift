@@ -31,7 +31,7 @@ func sameTensors(_ a: TensorSet, _ b: TensorSet) -> Bool {
     static let deitLike = ViTConfig(imageSize: 32, patchSize: 8, inChannels: 1, numClasses: 10, embedDim: 64, depth: 2, numHeads: 1)
 
     @Test func familiesLoadFromResources() {
-        #expect(Family.builtIn.map(\.family) == ["hf-dinov2", "hf-vit", "timm-vit", "bert", "wave-bert"])
+        #expect(Family.builtIn.map(\.family) == ["hf-dinov2", "hf-vit", "hf-vit-msn", "timm-vit", "bert", "wave-bert"])
     }
 
     @Test(arguments: [dinoLike, deitLike])

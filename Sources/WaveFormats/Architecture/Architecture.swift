@@ -46,7 +46,7 @@ public enum Architecture {
     public static func detect(_ source: TensorSet, hints: ConfigHints = ConfigHints()) throws -> DetectedModel {
         // Graph plumbing (ONNX shape constants) is integer-typed; only float tensors are weights.
         let weights = source.order.filter { source[$0]!.dtype.isFloatingPoint }
-        guard let (family, prefix) = match(weights: Set(weights)) else {
+        guard let (family, prefix) = match(weights: Set(weights), modelType: hints.config?.modelType) else {
             throw ArchitectureError.unknownFamily(sample: weights.isEmpty ? source.order : weights)
         }
         var layers = 0
@@ -104,17 +104,21 @@ public enum Architecture {
         guard extra.isEmpty else { throw ArchitectureError.unusedTensors(extra) }
     }
 
-    /// The first family (in `Family.builtIn` order) whose detect names all exist under one prefix.
-    static func match(weights: Set<String>) -> (Family, String)? {
-        for family in Family.builtIn {
-            guard let key = family.detect.first else { continue }
+    /// The first family (in `Family.builtIn` order) whose detect names all exist under one prefix;
+    /// among those, one that lists the config's `model_type` first (HF's ViTMSN files have ViT's names).
+    static func match(weights: Set<String>, modelType: String? = nil) -> (Family, String)? {
+        func prefix(_ family: Family) -> String? {
+            guard let key = family.detect.first else { return nil }
             for name in weights.sorted() where name.hasSuffix(key) {
                 let prefix = String(name.dropLast(key.count))
                 guard prefix.isEmpty || prefix.hasSuffix(".") else { continue }
-                if family.detect.allSatisfy({ weights.contains(prefix + $0) }) { return (family, prefix) }
+                if family.detect.allSatisfy({ weights.contains(prefix + $0) }) { return prefix }
             }
+            return nil
         }
-        return nil
+        let matching = Family.builtIn.compactMap { f in prefix(f).map { (f, $0) } }
+        if let modelType, let typed = matching.first(where: { $0.0.modelTypes?.contains(modelType) == true }) { return typed }
+        return matching.first
     }
 
     static func resolve(_ spec: Family.Source, layer: Int?, prefix: String, in set: TensorSet,
