@@ -80,7 +80,7 @@ struct Condense: ParsableCommand {
         hints.override(heads: heads)
         let detected = try Architecture.detect(model.tensors, hints: hints)
         guard let config = detected.vit else {
-            throw ValidationError("\(ancestry) is a \(detected.family.family) model: condense needs a ViT ancestry (timm ViT/DeiT, Hugging Face ViT/DINOv2)")
+            throw ValidationError("\(ancestry) is a \(detected.family.family) model: condense needs a ViT ancestry (timm ViT/DeiT, Hugging Face ViT/ViTMSN/DINOv2); BERT condensation is not implemented yet (see `wave --help`, Families)")
         }
         var p = try plan.map { try TemplatePlan.load(path: $0) } ?? TemplatePlan()
         if let templateSize { p.templateSize = templateSize }

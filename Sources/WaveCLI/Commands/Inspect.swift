@@ -129,6 +129,7 @@ struct InspectReport {
             var fam: [String: Any] = ["name": d.family.family, "title": d.family.title, "prefix": d.prefix, "heads_source": d.headsSource]
             fam["sources"] = Dictionary(d.facts.map { ($0.name, ["value": $0.value, "source": $0.source]) }, uniquingKeysWith: { a, _ in a })
             if let c = model.configPath { fam["config_file"] = c }
+            if let l = model.layout { fam["layout"] = l }
             if let c = d.vit { fam["timm_kwargs"] = c.timmKwargs }
             if let b = d.bert {
                 fam["bert_config"] = ["vocab_size": b.vocabSize, "hidden_size": b.hiddenSize, "num_hidden_layers": b.layers,
