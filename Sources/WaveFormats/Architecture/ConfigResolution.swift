@@ -10,6 +10,9 @@ public struct ConfigHints: Sendable {
     public var headsOrigin = "given"
     /// LayerScale's initial value when no config states it (only `init` and a new model use it).
     public var layerScaleInit: Float = 1e-5
+    /// LayerNorm epsilon and GELU form given explicitly (by code that knows them): win like `heads`.
+    public var normEps: Float?
+    public var geluTanh: Bool?
     public var config: ConfigDeclaration?
     public var graph: ONNXGraphFacts?
     /// `num_heads` in a safetensors file's metadata.
@@ -127,6 +130,10 @@ struct ConfigResolver {
     }
 
     mutating func normEps() throws -> Float {
+        if let e = hints.normEps {
+            note("eps", "\(e)", "given")
+            return e
+        }
         if let e = try configOrGraph("eps", hints.config?.normEps, hints.graph?.normEps, same: Self.close,
                                      graphSays: { "\($0) (the ONNX graph's LayerNorm)" }, graphSource: { _ in "ONNX graph: LayerNorm epsilon" }) {
             return e
@@ -140,7 +147,10 @@ struct ConfigResolver {
     mutating func activation(vit: Bool) throws -> String {
         let declared = hints.config?.activation, graph = hints.graph?.activation
         var act = "gelu"
-        if let c = declared {
+        if let tanh = hints.geluTanh {
+            act = tanh ? "gelu_pytorch_tanh" : "gelu"
+            note("activation", act, "given")
+        } else if let c = declared {
             if vit, !Activation.exact.contains(c.value), !Activation.tanh.contains(c.value) {
                 throw ArchitectureError.badConfig("\(file) \(c.key) is \(c.value): wave's ViTs compute GELU (exact or tanh) only")
             }
