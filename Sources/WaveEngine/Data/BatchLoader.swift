@@ -14,6 +14,10 @@ public final class BatchLoader: @unchecked Sendable {
 
     public let images: FloatBuffer
     public let labels: UnsafeMutablePointer<Int32>
+    /// Positions of every batch whose images `fill` writes (a data-parallel rank's part of the
+    /// global batch, `DataParallel.localImages`); the others are left as they are and cost no
+    /// resizing. nil: the whole batch. Labels are always filled.
+    public var positions: Range<Int>?
     private let ys: BilinearAxis, xs: BilinearAxis
     private var plane: [Float]
     private var order: [Int] = []
@@ -69,13 +73,20 @@ public final class BatchLoader: @unchecked Sendable {
         for j in 0..<n {
             let k = order[start + j]
             labels[j] = dataset.labels[k]
-            writeImage(k, into: images.pointer + j * per)
+            if positions?.contains(j) == false { skipImage() } else { writeImage(k, into: images.pointer + j * per) }
         }
         if n < batchSize {
             (images.pointer + n * per).update(repeating: 0, count: (batchSize - n) * per)
             for j in n..<batchSize { labels[j] = 0 }
         }
         return n
+    }
+
+    /// Draws what `writeImage` draws, so that the augmentations of the images after a skipped one
+    /// are those of a loader that fills everything.
+    private func skipImage() {
+        if augment.cropPadding > 0 { _ = rng.below(2 * augment.cropPadding + 1); _ = rng.below(2 * augment.cropPadding + 1) }
+        if augment.horizontalFlip { _ = rng.below(2) }
     }
 
     private func writeImage(_ k: Int, into dst: UnsafeMutablePointer<Float>) {

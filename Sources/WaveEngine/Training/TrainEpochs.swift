@@ -26,9 +26,12 @@ public struct TrainResult: Sendable, Codable {
 }
 
 public enum TrainEpochs {
-    /// Trains `model` on `train` for `recipe.epochs`, scoring `test` after each epoch.
+    /// Trains `model` on `train` for `recipe.epochs`, scoring `test` after each epoch; with
+    /// `parallel` (its batch min(recipe.batch, train.count)), each step's gradient is summed from
+    /// its shards across the ranks.
     public static func run(_ model: ViTModel, train: ImageDataset, test: ImageDataset, preprocess: Preprocess,
-                           recipe r: TrainRecipe, label: String = "train", quiet: Bool = false) -> TrainResult {
+                           recipe r: TrainRecipe, label: String = "train", quiet: Bool = false,
+                           parallel: DataParallel? = nil) -> TrainResult {
         let B = min(r.batch, train.count)
         let loader = BatchLoader(dataset: train, batchSize: B, preprocess: preprocess, shuffle: true, seed: r.seed, dropLast: true)
         let total = max(1, loader.batchesPerEpoch * r.epochs)
@@ -42,6 +45,8 @@ public enum TrainEpochs {
         var result = TrainResult(top1: [], trainLoss: [], steps: 0, seconds: 0, imagesPerSecond: 0)
         let start = Date()
         var trainSeconds = 0.0
+        // Data parallel (`wave train` under mpirun): this rank reads and computes its shards only.
+        if let parallel { trainer.distribute(parallel); loader.positions = parallel.localImages }
         for epoch in 0..<r.epochs {
             loader.startEpoch(epoch)
             var sum: Float = 0
