@@ -16,6 +16,9 @@ public enum DistillCheckpoint {
         let s = d.settings
         return "steps=\(s.steps) batch=\(s.batch) lr=\(s.lr) template-lr-scale=\(d.templateLRScale) warmup=\(s.warmup) alpha=\(s.alpha) kd=\(s.kd.rawValue) tau=\(s.tau) "
             + "depths=\(s.depths) size=\(s.imageSize) seed=\(s.seed) images=\(d.datasetCount) params=\(d.aux.layout.count)"
+            // The gradient's shard count changes its sums (not the rank count): named when not 1,
+            // so checkpoints of one-shard runs from before sharding still resume.
+            + (d.parallel.plan.shards == 1 ? "" : " grad-shards=\(d.parallel.plan.shards)")
     }
 
     public static func save(_ d: Distiller, to path: String) throws {

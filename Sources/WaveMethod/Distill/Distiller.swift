@@ -26,6 +26,9 @@ public struct DistillSettings: Sendable {
     public var imageSize = 56
     public var clip: Float = 1
     public var seed: UInt64 = 0
+    /// Shards each step's gradient is summed from (`GradientShards`); nil: one per rank. N ranks
+    /// give the bundle one process gives with the same shard count, bit for bit.
+    public var gradShards: Int? = nil
     /// Probe every this many steps (0: never), at `probeDepths`, on `probeImages` train / test images.
     public var probeEvery = 0
     public var probeDepths: [Int] = [4, 12]
@@ -78,9 +81,14 @@ public final class Distiller {
     /// first distillation images, which CE has seen with their labels (optimistic).
     public var probeSet: ImageDataset?
     public private(set) var lossHistory: [Float] = []
+    /// How each step's gradient is cut into shards and summed across the ranks.
+    public let parallel: DataParallel
 
-    public init(templates t: WaveTemplates, teacher: TeacherFeatures, dataset: ImageDataset, settings: DistillSettings) throws {
+    /// `group`: the processes sharing every global batch (one process when not launched by mpirun).
+    public init(templates t: WaveTemplates, teacher: TeacherFeatures, dataset: ImageDataset, settings: DistillSettings,
+                group: ProcessGroup = SingleProcess()) throws {
         self.settings = settings
+        parallel = try DataParallel(group: group, batch: settings.batch, shards: settings.gradShards)
         self.source = t
         self.teacher = teacher
         self.dataset = dataset
@@ -126,24 +134,32 @@ public final class Distiller {
         return settings.depths[rng.below(settings.depths.count)]
     }
 
-    /// Runs until `settings.steps`, calling `checkpoint` every `checkpointEvery` steps (and at the end).
+    /// Runs until `settings.steps`, calling `checkpoint` every `checkpointEvery` steps (and at the
+    /// end) on the lead rank only. Each step's gradient is the sum of its shards' (`parallel`):
+    /// this rank reads and computes only its shards of the global batch.
     public func run(checkpointEvery: Int = 0, checkpoint: ((Distiller) throws -> Void)? = nil) throws {
-        let s = settings, B = s.batch, dim = teacher.dim
+        let s = settings, B = s.batch, dim = teacher.dim, b = parallel.shardBatch, S = parallel.plan.shards
         let loader = BatchLoader(dataset: dataset, batchSize: B, preprocess: .imageNet(size: s.imageSize),
                                  shuffle: true, seed: s.seed, dropLast: true)
+        loader.positions = parallel.localImages
         guard loader.batchesPerEpoch > 0 else {
             throw ExpandError.invalidTarget("distillation needs at least \(B) images (got \(dataset.count))")
         }
         let schedule = CosineSchedule(baseLR: s.lr, minLR: s.lr * 0.01, warmupSteps: s.warmup, totalSteps: s.steps)
         var activations: [Int: ViTActivations] = [:]
-        let studentF = FloatBuffer(count: B * dim), teacherZ = FloatBuffer(count: B * dim), gradZ = FloatBuffer(count: B * dim)
-        let dlogits = FloatBuffer(count: B * dataset.classes)
-        let dtokens = FloatBuffer(count: B * aux.config.tokens * aux.config.embedDim)
-        let progress = ProgressReporter("condense (distillation)", total: s.steps, quiet: s.quiet)
+        let studentF = FloatBuffer(count: b * dim), teacherZ = FloatBuffer(count: b * dim), gradZ = FloatBuffer(count: b * dim)
+        let dlogits = FloatBuffer(count: b * dataset.classes)
+        let dtokens = FloatBuffer(count: b * aux.config.tokens * aux.config.embedDim)
+        let perImage = 3 * s.imageSize * s.imageSize
+        // Each shard's losses are means over its images: weighted by 1/S, the shards add up to the
+        // global batch's mean (exactly the old weights at one shard).
+        let kdWeight = s.alpha / Float(S), ceWeight = (1 - s.alpha) / Float(S)
+        let lead = parallel.isLead
+        let progress = ProgressReporter("condense (distillation)", total: s.steps, quiet: s.quiet || !lead)
         var epoch = -1
         var images = 0
         // The starting point (the least-squares fit), for comparison with every later probe.
-        if s.probeEvery > 0, step == 0, probes.isEmpty { try probe() }
+        if s.probeEvery > 0, step == 0, probes.isEmpty, lead { try probe() }
         let started = Date()
         while step < s.steps {
             let bpe = loader.batchesPerEpoch
@@ -153,42 +169,48 @@ public final class Distiller {
             let idx = loader.indices(ofBatch: batchIndex)
             let L = depth(at: step)
             let model = try aux.build(depth: L)
-            let a = activations[L] ?? model.makeActivations(batch: B)
+            let a = activations[L] ?? model.makeActivations(batch: b)
             activations[L] = a
-            model.forward(images: loader.images.pointer, a)
-
-            dlogits.zero()
-            let kd: Float
-            switch s.kd {
-            case .feature:
-                // Standardized features: z = (f − μ_teacher)/σ_teacher for student and teacher alike.
-                Features.classAndMeanPatch(a, into: studentF.pointer)
-                for (r, i) in idx.enumerated() {
-                    for k in 0..<dim {
-                        studentF.pointer[r * dim + k] = (studentF.pointer[r * dim + k] - teacher.mean[k]) / teacher.std[k]
-                        teacherZ.pointer[r * dim + k] = (teacher.values[i * dim + k] - teacher.mean[k]) / teacher.std[k]
+            let terms = try parallel.sum(gradients: aux.grads, extras: 2) { shard, extras in
+                let range = parallel.plan.images(ofShard: shard)
+                let shardIdx = idx[(idx.startIndex + range.lowerBound)...].prefix(b)
+                model.forward(images: loader.images.pointer + range.lowerBound * perImage, a)
+                dlogits.zero()
+                let kd: Float
+                switch s.kd {
+                case .feature:
+                    // Standardized features: z = (f − μ_teacher)/σ_teacher for student and teacher alike.
+                    Features.classAndMeanPatch(a, into: studentF.pointer)
+                    for (r, i) in shardIdx.enumerated() {
+                        for k in 0..<dim {
+                            studentF.pointer[r * dim + k] = (studentF.pointer[r * dim + k] - teacher.mean[k]) / teacher.std[k]
+                            teacherZ.pointer[r * dim + k] = (teacher.values[i * dim + k] - teacher.mean[k]) / teacher.std[k]
+                        }
                     }
+                    gradZ.zero()
+                    kd = Loss.smoothL1(student: studentF.pointer, teacher: teacherZ.pointer, count: b * dim,
+                                       grad: gradZ.pointer, weight: kdWeight)
+                    for r in 0..<b { for k in 0..<dim { gradZ.pointer[r * dim + k] /= teacher.std[k] } }
+                    dtokens.zero()
+                    Features.scatterClassAndMeanPatch(gradZ.pointer, into: dtokens.pointer, batch: b,
+                                                      tokens: model.config.tokens, width: model.config.embedDim)
+                case .logit:
+                    for (r, i) in shardIdx.enumerated() {
+                        (teacherZ.pointer + r * dim).update(from: teacher.values, offset: i * dim, count: dim)
+                    }
+                    kd = Loss.klDistillation(student: a.logits.pointer, teacher: teacherZ.pointer, batch: b, classes: dim,
+                                             temperature: s.tau, grad: dlogits.pointer, weight: kdWeight)
                 }
-                gradZ.zero()
-                kd = Loss.smoothL1(student: studentF.pointer, teacher: teacherZ.pointer, count: B * dim,
-                                   grad: gradZ.pointer, weight: s.alpha)
-                for r in 0..<B { for k in 0..<dim { gradZ.pointer[r * dim + k] /= teacher.std[k] } }
-                dtokens.zero()
-                Features.scatterClassAndMeanPatch(gradZ.pointer, into: dtokens.pointer, batch: B,
-                                                  tokens: model.config.tokens, width: model.config.embedDim)
-            case .logit:
-                for (r, i) in idx.enumerated() {
-                    (teacherZ.pointer + r * dim).update(from: teacher.values, offset: i * dim, count: dim)
-                }
-                kd = Loss.klDistillation(student: a.logits.pointer, teacher: teacherZ.pointer, batch: B, classes: dim,
-                                         temperature: s.tau, grad: dlogits.pointer, weight: s.alpha)
+                let ce = s.alpha < 1 ? Loss.crossEntropy(logits: a.logits.pointer, labels: loader.labels + range.lowerBound, batch: b,
+                                                         classes: dataset.classes, smoothing: 0.1, grad: dlogits.pointer,
+                                                         weight: ceWeight) : 0
+                model.zeroGrad()
+                model.backward(a, dlogits: dlogits.pointer, dtokens: s.kd == .feature ? dtokens.pointer : nil)
+                aux.backward(from: model)
+                extras[0] = kd / Float(S)
+                extras[1] = ce / Float(S)
             }
-            let ce = s.alpha < 1 ? Loss.crossEntropy(logits: a.logits.pointer, labels: loader.labels, batch: B,
-                                                     classes: dataset.classes, smoothing: 0.1, grad: dlogits.pointer,
-                                                     weight: 1 - s.alpha) : 0
-            model.zeroGrad()
-            model.backward(a, dlogits: dlogits.pointer, dtokens: s.kd == .feature ? dtokens.pointer : nil)
-            aux.backward(from: model)
+            let (kd, ce) = (terms[0], terms[1])
             clipGradNorm(aux.grads, maxNorm: s.clip)
             optimizer.update(params: aux.params, grads: aux.grads, lr: schedule.lr(step: step))
             let loss = s.alpha * kd + (1 - s.alpha) * ce
@@ -197,11 +219,11 @@ public final class Distiller {
             images += B
             let rate = Double(images) / max(Date().timeIntervalSince(started), 1e-9)
             progress.update(step, extra: String(format: "depth %d, loss %.4f (KD %.4f, CE %.4f), %.0f img/s", L, loss, kd, ce, rate))
-            if s.probeEvery > 0, step % s.probeEvery == 0 || step == s.steps { try probe() }
-            if checkpointEvery > 0, step % checkpointEvery == 0, step < s.steps { try checkpoint?(self) }
+            if lead, s.probeEvery > 0, step % s.probeEvery == 0 || step == s.steps { try probe() }
+            if lead, checkpointEvery > 0, step % checkpointEvery == 0, step < s.steps { try checkpoint?(self) }
         }
         progress.finish(String(format: "final loss %.4f", lossHistory.last ?? .nan))
-        try checkpoint?(self)
+        if lead { try checkpoint?(self) }
     }
 
     /// Linear-probe top-1 of builds at `probeDepths` (ridge fitted on the first half of the probe

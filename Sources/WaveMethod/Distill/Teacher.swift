@@ -31,9 +31,13 @@ public struct TeacherFeatures: Sendable {
 
 public enum Teacher {
     /// Runs the ancestry (canonical timm tensors of `config`) at `imageSize` over every image.
-    /// With `logits`, the outputs are the ancestry's logits [K] instead (logit KD).
+    /// With `logits`, the outputs are the ancestry's logits [K] instead (logit KD). In a group of
+    /// several ranks, each runs a contiguous run of the batches and all gather the result: every
+    /// batch holds the images one process would give it, so the outputs are the same bits (an
+    /// image's outputs may depend on its place in the batch's products, never on the rank).
     public static func compute(ancestry: TensorSet, config: ViTConfig, dataset: ImageDataset, imageSize: Int,
-                               logits: Bool = false, batch: Int = 64, quiet: Bool = false) throws -> TeacherFeatures {
+                               logits: Bool = false, batch: Int = 64, quiet: Bool = false,
+                               group: ProcessGroup = SingleProcess()) throws -> TeacherFeatures {
         var cfg = config
         cfg.imageSize = imageSize
         let model = try ViTModel(config: cfg)
@@ -43,11 +47,16 @@ public enum Teacher {
         loader.startEpoch(0)
         let a = model.makeActivations(batch: batch, inference: true)
         let dim = logits ? cfg.numClasses : 2 * cfg.embedDim
-        var out = [Float](repeating: 0, count: dataset.count * dim)
+        let batches = loader.batchesPerEpoch, ranks = group.size
+        let mine = batches * group.rank / ranks ..< batches * (group.rank + 1) / ranks
+        // Rows of this rank's batches, padded to the largest rank's so that the gather is uniform.
+        let rowsPerRank = ((batches + ranks - 1) / ranks) * batch
+        var out = [Float](repeating: 0, count: rowsPerRank * dim)
         let feats = FloatBuffer(count: batch * dim)
-        let progress = ProgressReporter("teacher features (\(imageSize) px)", total: dataset.count, unit: "image", quiet: quiet)
+        let progress = ProgressReporter("teacher features (\(imageSize) px)", total: dataset.count, unit: "image",
+                                        quiet: quiet || !group.isLead)
         var done = 0
-        for b in 0..<loader.batchesPerEpoch {
+        for b in mine {
             let n = loader.fill(batch: b)
             model.forward(images: loader.images.pointer, a)
             if logits { feats.pointer.update(from: a.logits.pointer, count: n * dim) }
@@ -56,10 +65,22 @@ public enum Teacher {
                 (o.baseAddress! + done * dim).update(from: feats.pointer, count: n * dim)
             }
             done += n
-            progress.update(done)
+            progress.update(done * ranks)
         }
         progress.finish()
-        return TeacherFeatures(count: dataset.count, dim: dim, values: out)
+        guard ranks > 1 else { return TeacherFeatures(count: dataset.count, dim: dim, values: Array(out[..<(done * dim)])) }
+        var all = [Float](repeating: 0, count: ranks * rowsPerRank * dim)
+        try out.withUnsafeBufferPointer { o in
+            try all.withUnsafeMutableBufferPointer { r in try group.allGather(o.baseAddress!, r.baseAddress!, count: rowsPerRank * dim) }
+        }
+        var values: [Float] = []
+        values.reserveCapacity(dataset.count * dim)
+        for r in 0..<ranks {
+            let theirs = batches * r / ranks ..< batches * (r + 1) / ranks
+            let rows = theirs.isEmpty ? 0 : min(theirs.upperBound * batch, dataset.count) - theirs.lowerBound * batch
+            values += all[r * rowsPerRank * dim ..< (r * rowsPerRank + rows) * dim]
+        }
+        return TeacherFeatures(count: dataset.count, dim: dim, values: values)
     }
 
     /// The one cache key of teacher outputs (condense, expand --teacher, pipeline, bench): it names
@@ -81,11 +102,17 @@ public enum Teacher {
     /// whose rows or row length are not the `count` × `dim` the caller needs (a hand-made or
     /// colliding file: its own sizes are consistent, Schemas/teacher-cache.md) is computed again,
     /// never read with the wrong row length.
-    public static func cached(folder: String, key: String, count: Int, dim: Int,
+    ///
+    /// In a group of several ranks the cache is read only when every rank can read it (one node,
+    /// or a cache folder they share); otherwise they compute the outputs together (`compute`
+    /// with the group) and rank 0 alone writes the file.
+    public static func cached(folder: String, key: String, count: Int, dim: Int, group: ProcessGroup = SingleProcess(),
                               compute: () throws -> TeacherFeatures) throws -> TeacherFeatures {
         let path = folder + "/teacher-\(key).f32"
-        if let f = try? load(path), f.count == count, f.dim == dim { return f }
+        let found = (try? load(path)).flatMap { $0.count == count && $0.dim == dim ? $0 : nil }
+        if try group.everyRank(found != nil), let found { return found }
         let f = try compute()
+        guard group.isLead else { return f }
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         // The layout of Schemas/teacher-cache.md.
         var bytes = Array("WAVETF1\0".utf8)
