@@ -9,6 +9,7 @@
 //   WaveFormats  - safetensors, ONNX, architecture name maps and config detection
 //   WaveEngine   - the CPU ViT: kernels, forward/backward, losses, AdamW, data
 //   WaveMethod   - WAVE itself: template algebra, condensation, the bundle format, expansion
+//   WaveMPI      - data parallelism over Open MPI, loaded at run time (only under mpirun)
 //   WaveCLI      - the `wave` commands (the executable `wave` only calls into it)
 import PackageDescription
 
@@ -57,8 +58,10 @@ let package = Package(
         .target(name: "WaveEngine", dependencies: ["WaveTensor", "WaveFormats"], exclude: ["README.md"], swiftSettings: optimize),
         .target(name: "WaveMethod", dependencies: ["WaveTensor", "WaveFormats", "WaveEngine", "WaveSVG", "CZstd", "CWaveBundle", "CProtobufC"],
                 swiftSettings: optimize),
+        // Open MPI's libmpi.so.40 through dlopen: nothing of MPI at build time or outside mpirun.
+        .target(name: "WaveMPI", dependencies: ["WaveEngine"]),
         .target(name: "WaveCLI", dependencies: [
-            "WaveTensor", "WaveFormats", "WaveEngine", "WaveMethod",
+            "WaveTensor", "WaveFormats", "WaveEngine", "WaveMethod", "WaveMPI",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "wave", dependencies: ["WaveCLI"]),

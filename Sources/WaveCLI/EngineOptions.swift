@@ -6,7 +6,7 @@ import WaveEngine
 /// engine's worker count from it once, before any engine work; results never depend on it
 /// (WaveEngine README, "Determinism"), only the speed does.
 struct EngineOptions: ParsableArguments {
-    @Option(help: "Worker threads (default: all cores). Results are the same at any count; only the speed changes.")
+    @Option(help: "Worker threads (default: all cores; under mpirun, the cores divided by the ranks on the node). Results are the same at any count; only the speed changes.")
     var threads: Int?
 
     func validate() throws {
@@ -14,6 +14,6 @@ struct EngineOptions: ParsableArguments {
     }
 
     func configureEngine() {
-        Engine.configure(threads: threads ?? ProcessInfo.processInfo.activeProcessorCount)
+        Engine.configure(threads: threads ?? max(1, ProcessInfo.processInfo.activeProcessorCount / Launch.localRanks))
     }
 }

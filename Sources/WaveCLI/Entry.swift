@@ -8,18 +8,20 @@ public enum WaveMain {
         Interrupts.install()
         let arguments = joiningNegativeValues(Array(CommandLine.arguments.dropFirst()))
         do {
+            try Launch.start()
             var command = try WaveCommand.parseAsRoot(arguments)
             try command.run()
-            exit(0)
+            Launch.exit(0)
         } catch {
             // ArgumentParser gives usage errors (bad options, ValidationError) status 64 and appends the
             // usage text, which names every option but the one that was wrong. wave's convention is one
             // line naming the file or option, and status 1 for every user error.
-            guard WaveCommand.exitCode(for: error) == .validationFailure else { WaveCommand.exit(withError: error) }
+            let usage = WaveCommand.exitCode(for: error) == .validationFailure
+            guard usage || Launch.mpi != nil else { WaveCommand.exit(withError: error) }
             let message = WaveCommand.message(for: error).split(separator: "\n").first.map(String.init) ?? "\(error)"
-            let help = error is ValidationError ? "" : " (see 'wave \(subcommand(arguments).map { $0 + " " } ?? "")--help')"
-            FileHandle.standardError.write(Data("Error: \(message)\(help)\n".utf8))
-            exit(1)
+            let help = error is ValidationError || !usage ? "" : " (see 'wave \(subcommand(arguments).map { $0 + " " } ?? "")--help')"
+            FileHandle.standardError.write(Data("\(Launch.errorPrefix)Error: \(message)\(help)\n".utf8))
+            Launch.exit(usage ? 1 : WaveCommand.exitCode(for: error).rawValue)
         }
     }
 

@@ -13,6 +13,9 @@ enum Interrupts {
     /// The sources must outlive `install`: a released source stops delivering.
     private static let sources = Sources()
 
+    /// Why an MPI rank gets SIGTERM: mpirun ends every rank as soon as one fails or is killed.
+    static let mpiNote = " (mpirun stops every rank when one of them fails: its message says which; outputs and checkpoints already renamed into place are whole, and condense --resume continues from the last checkpoint)"
+
     static func install() {
         for (signo, name) in [(SIGINT, "SIGINT"), (SIGTERM, "SIGTERM"), (SIGHUP, "SIGHUP")] {
             #if !os(Linux)
@@ -23,7 +26,7 @@ enum Interrupts {
             source.setEventHandler {
                 let n = TemporaryFiles.live.count
                 let what = n == 0 ? "" : "; removed \(n) unfinished output file\(n == 1 ? "" : "s")"
-                FileHandle.standardError.write(Data("wave: stopped by \(name)\(what)\n".utf8))
+                FileHandle.standardError.write(Data("wave: \(Launch.mpi.map { "rank \($0.rank) " } ?? "")stopped by \(name)\(what)\(Launch.mpi == nil ? "" : Self.mpiNote)\n".utf8))
                 TemporaryFiles.removeAllAndExit(status: 128 + signo)
             }
             source.resume()

@@ -74,7 +74,7 @@ struct Condense: ParsableCommand {
 
     func run() throws {
         let start = Date()
-        let log: (String) -> Void = { if !quiet { note($0) } }
+        let log: (String) -> Void = { if !quiet && Launch.isLead { note($0) } }
         let model = try ModelFile.open(ancestry)
         var hints = model.configHints
         hints.override(heads: heads)
@@ -90,6 +90,8 @@ struct Condense: ParsableCommand {
         let leastSquares = try Condenser.condense(canonical: detected.canonical, config: config, family: detected.family.family, plan: p, progress: log)
         let (fit, distillReport, curves) = try distill.distill(leastSquares, canonical: detected.canonical, config: config,
                                                                ancestryPath: ancestry, output: output, quiet: quiet)
+        // Under mpirun every rank holds the same templates now; rank 0 alone writes and reports.
+        guard Launch.isLead else { return }
 
         var options = BundleWriter.Options()
         options.dtype = DType(rawValue: dtype.uppercased())!

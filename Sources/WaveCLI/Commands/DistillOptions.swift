@@ -52,6 +52,8 @@ struct DistillOptions: ParsableArguments {
 
     @OptionGroup var engine: EngineOptions
 
+    @OptionGroup var parallel: DataParallelOptions
+
     var depthList: [Int] { depths.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) } }
 
     func validate() throws {
@@ -80,29 +82,45 @@ struct DistillOptions: ParsableArguments {
         s.steps = max(1, Int((epochs * Double(train.count) / Double(batch)).rounded()))
         s.warmup = max(1, s.steps / 20)
         s.lr = lr; s.templateLRScale = templateLRScale; s.alpha = alpha; s.kd = kd; s.tau = tau; s.imageSize = imageSize; s.depths = depthList
-        s.seed = seed; s.probeEvery = probeEvery; s.quiet = quiet
+        s.seed = seed; s.probeEvery = probeEvery; s.quiet = quiet; s.gradShards = parallel.gradShards
         s.probeDepths = [min(4, config.depth), config.depth]
         if kd == .logit && config.numClasses != train.classes {
             throw ValidationError("--kd logit needs an ancestry with a head for \(train.classes) classes (it has \(config.numClasses)); use --kd feature")
         }
         let key = Teacher.cacheKey(ancestry: ancestryPath, imageSize: imageSize, logits: kd == .logit, data: train)
         let cache = ProcessInfo.processInfo.environment["WAVE_CACHE"] ?? (NSHomeDirectory() + "/.cache/wave")
+        let group = Launch.group
         let teacher = try Teacher.cached(folder: cache + "/teacher", key: key, count: train.count,
-                                         dim: kd == .logit ? config.numClasses : 2 * config.embedDim) {
+                                         dim: kd == .logit ? config.numClasses : 2 * config.embedDim, group: group) {
             try Teacher.compute(ancestry: canonical, config: config, dataset: train, imageSize: imageSize,
-                                logits: kd == .logit, quiet: quiet)
+                                logits: kd == .logit, quiet: quiet, group: group)
         }
-        let distiller = try Distiller(templates: fit, teacher: teacher, dataset: train, settings: s)
+        let distiller = try Distiller(templates: fit, teacher: teacher, dataset: train, settings: s, group: group)
         distiller.probeSet = folder.test
         let checkpoint = output + ".ckpt"
-        if resume, try DistillCheckpoint.resume(distiller, from: checkpoint), !quiet {
-            FileHandle.standardError.write(Data("resuming from \(checkpoint) at step \(distiller.step) of \(s.steps)\n".utf8))
+        if resume {
+            let resumed = try DistillCheckpoint.resume(distiller, from: checkpoint)
+            // Every rank reads the checkpoint: they must all stand at the same step.
+            let steps = try group.gather(Float(distiller.step))
+            guard steps.allSatisfy({ $0 == steps[0] }) else {
+                throw ParallelError.disagreement("the ranks resumed \(checkpoint) at different steps (\(steps.map { Int($0) })): every rank must read the same checkpoint (a folder they share)")
+            }
+            if resumed, !quiet, group.isLead {
+                FileHandle.standardError.write(Data("resuming from \(checkpoint) at step \(distiller.step) of \(s.steps)\n".utf8))
+            }
         }
         let start = Date()
-        try distiller.run(checkpointEvery: 25) { try DistillCheckpoint.save($0, to: checkpoint) }
-        if distiller.probes.last?.step != s.steps { try distiller.probe() }
+        do {
+            try distiller.run(checkpointEvery: 25) { try DistillCheckpoint.save($0, to: checkpoint) }
+        } catch ParallelError.transport(let why) {
+            // What survives a lost rank: the lead's last checkpoint, written atomically.
+            let last = distiller.step / 25 * 25
+            throw ParallelError.transport("\(why) (at step \(distiller.step + 1); \(last > 0 ? "\(checkpoint) holds step \(last)" : "no checkpoint yet"): rerun with --resume)")
+        }
+        if group.isLead, distiller.probes.last?.step != s.steps { try distiller.probe() }
         var lines = [String(format: "distilled: %d steps of %d images (%d training images, %.2f epochs) at %d px, depths %@, templates at %g× the rate, in %.0f s",
                             s.steps, s.batch, train.count, epochs, imageSize, depths, distiller.templateLRScale, Date().timeIntervalSince(start))]
+        if distiller.parallel.plan.shards > 1 || group.size > 1 { lines.append("data parallel: \(distiller.parallel.summary)") }
         let losses = distiller.lossHistory
         if losses.count >= 10 {
             let first = losses.prefix(10).reduce(0, +) / 10, last = losses.suffix(10).reduce(0, +) / 10

@@ -84,6 +84,8 @@ struct Train: ParsableCommand {
     @Flag(help: "No progress on stderr.")
     var quiet = false
 
+    @OptionGroup var parallel: DataParallelOptions
+
     func validate() throws {
         guard epochs > 0, batch > 0, lr > 0 else { throw ValidationError("--epochs, --batch and --lr must be positive") }
         try checkSafetensorsOutput(output)
@@ -101,7 +103,11 @@ struct Train: ParsableCommand {
             let total = max(1, train.count / min(batch, train.count) * epochs)
             recipe.warmupFraction = Double(warmup) / Double(total)
         }
-        let r = TrainEpochs.run(model, train: train, test: test, preprocess: .for(model.config), recipe: recipe, quiet: quiet)
+        // Under mpirun each rank trains on its shards of every batch; rank 0 alone writes and prints.
+        let dp = try DataParallel(group: Launch.group, batch: min(batch, train.count), shards: parallel.gradShards)
+        let r = TrainEpochs.run(model, train: train, test: test, preprocess: .for(model.config), recipe: recipe,
+                                quiet: quiet || !dp.isLead, parallel: dp)
+        guard dp.isLead else { return }
         var out = model.export()
         out.metadata = ["format": "pt", "wave.trained": "\(epochs) epoch(s) on \(train.count) images of \(dataOptions.data)"]
         try Checkpoint.write(out, config: model.config.timmJSON(), to: try checkpointWeightsPath(output))
@@ -111,6 +117,7 @@ struct Train: ParsableCommand {
                           "history": history], to: metrics)
         print(String(format: "trained %d epoch(s), %d steps, %.1f images/s; train loss %.4f, test top-1 %.2f%% (%d images)",
                      epochs, r.steps, r.imagesPerSecond, r.trainLoss.last ?? .nan, 100 * (r.top1.last ?? 0), test.count))
+        if dp.plan.shards > 1 || dp.group.size > 1 { print("data parallel: \(dp.summary)") }
         print("wrote \(output)")
     }
 }
