@@ -81,4 +81,26 @@ import WaveEngine
         s.gradShards = 3
         #expect(throws: ParallelError.self) { _ = try Distiller(templates: p.templates, teacher: p.teacher, dataset: p.data, settings: s) }
     }
+
+    /// The scaler fit (CE plus feature KD from the ancestry) on two ranks is one process's with
+    /// two shards: the same fitted model and report.
+    @Test func theFitOnTwoRanksIsOneProcessesWithTwoShards() throws {
+        let p = try TinyDistillation(images: 64)
+        @Sendable func fit(_ group: ProcessGroup, shards: Int?) throws -> ([Float], FitReport) {
+            var r = ExpansionRequest(depth: 2, width: 16)
+            r.classes = 4; r.imageSize = 16
+            let model = try ScalerFit.targetModel(p.templates, r)
+            var s = FitSettings()
+            s.steps = 5; s.batch = 16; s.lr = 1e-2; s.warmup = 2; s.quiet = true; s.evalImages = 0; s.headImages = 64
+            s.gradShards = shards
+            s.distillation = FitDistillation(teacher: p.teacher, kind: .feature)
+            let report = try ScalerFit.fit(model, train: p.data, test: nil, preprocess: .imageNet(size: 16), settings: s, group: group)
+            return (model.params.array, report)
+        }
+        let (one, oneReport) = try Engine.withWorkers(1) { try fit(SingleProcess(), shards: 2) }
+        for (params, report) in try ThreadRanks.run(ranks: 2, { try fit($0, shards: nil) }) {
+            #expect(params == one, "\(zip(params, one).filter { $0 != $1 }.count) parameters differ")
+            #expect(report.lastLoss == oneReport.lastLoss && report.lastKD == oneReport.lastKD && report.trainTop1 == oneReport.trainTop1)
+        }
+    }
 }

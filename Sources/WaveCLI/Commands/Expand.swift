@@ -94,7 +94,7 @@ struct Expand: ParsableCommand {
 
     func run() throws {
         let start = Date()
-        let log: (String) -> Void = { if !quiet { note($0) } }
+        let log: (String) -> Void = { if !quiet && Launch.isLead { note($0) } }
         let b = try openBundle(bundle)
         let templates: WaveTemplates
         do { templates = try b.templates() } catch { throw BundleFileError(path: bundle, reason: "\(error)") }
@@ -133,6 +133,7 @@ struct Expand: ParsableCommand {
         if fit.data != nil {
             let weights = format == .onnx ? output! : try checkpointWeightsPath(output!)
             let lines = try fit.fitAndWrite(templates, request: r, output: weights, names: names, format: format, metadata: meta, quiet: quiet)
+            guard Launch.isLead else { return }
             print("wrote \(output!): \(Fmt.count(t.parameterCount)) parameters after the fit, in \(String(format: "%.1f", Date().timeIntervalSince(start))) s")
             for line in lines { print(line) }
             return

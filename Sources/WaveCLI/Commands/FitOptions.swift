@@ -47,6 +47,8 @@ struct FitOptions: ParsableArguments {
 
     @OptionGroup var engine: EngineOptions
 
+    @OptionGroup var parallel: DataParallelOptions
+
     func validate() throws {
         guard fitSteps > 0, fitBatch > 0, fitLR > 0 else { throw ValidationError("--fit-steps, --fit-batch and --fit-lr must be positive") }
         if let fitImages, fitImages <= 0 { throw ValidationError("--fit-images must be positive") }
@@ -71,8 +73,11 @@ struct FitOptions: ParsableArguments {
         }
         var s = FitSettings()
         s.steps = fitSteps; s.lr = fitLR; s.batch = fitBatch; s.trainStem = fitStem; s.trainNorms = !freezeNorms; s.probeHead = !randomHead; s.quiet = quiet
+        s.gradShards = parallel.gradShards
         if let teacher { s.distillation = try distillation(from: teacher, images: train, imageSize: model.config.imageSize, quiet: quiet) }
-        let report = try ScalerFit.fit(model, train: train, test: folder.test, preprocess: .for(model.config), settings: s)
+        // Under mpirun every rank fits its shards of each batch; all end with the same model, rank 0 writes it.
+        let report = try ScalerFit.fit(model, train: train, test: folder.test, preprocess: .for(model.config), settings: s, group: Launch.group)
+        guard Launch.isLead else { return [] }
         let fitted = try model.materialize(depth: model.config.depth)
         let meta = metadata.merging(["wave.fit": "\(fitSteps) steps on \(train.count) images of \(data)"]) { $1 }
         var lines: [String] = []
@@ -88,6 +93,8 @@ struct FitOptions: ParsableArguments {
         if let kd = report.lastKD, let d = s.distillation {
             lines.append(String(format: "fit: %@ KD from %@ (α %.2f), KD loss %.4f over the last steps", d.kind.rawValue, teacher ?? "", d.alpha, kd))
         }
+        let shards = parallel.gradShards ?? Launch.group.size
+        if shards > 1 || Launch.group.size > 1 { lines.append("fit: data parallel, \(shards) gradient shards over \(Launch.group.summary)") }
         if let t = report.testTop1 { lines.append(String(format: "fit: test top-1 %.2f%% (first %d test images)", 100 * t, min(s.evalImages, folder.test.count))) }
         return lines
     }
@@ -105,9 +112,9 @@ struct FitOptions: ParsableArguments {
         }
         let key = Teacher.cacheKey(ancestry: path, imageSize: imageSize, logits: kind == .logit, data: images)
         let outputs = try Teacher.cached(folder: cache + "/teacher", key: key, count: images.count,
-                                         dim: kind == .logit ? config.numClasses : 2 * config.embedDim) {
+                                         dim: kind == .logit ? config.numClasses : 2 * config.embedDim, group: Launch.group) {
             try Teacher.compute(ancestry: detected.canonical, config: config, dataset: images, imageSize: imageSize,
-                                logits: kind == .logit, quiet: quiet)
+                                logits: kind == .logit, quiet: quiet, group: Launch.group)
         }
         return FitDistillation(teacher: outputs, kind: kind, alpha: fitAlpha, tau: fitTau)
     }

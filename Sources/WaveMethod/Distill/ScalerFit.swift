@@ -27,6 +27,8 @@ public struct FitSettings: Sendable {
     /// Knowledge distillation from the ancestry during the fit (CE only when nil).
     public var distillation: FitDistillation?
     public var quiet = false
+    /// Shards each step's gradient is summed from (`GradientShards`); nil: one per rank.
+    public var gradShards: Int? = nil
     public init() {}
 }
 
@@ -81,9 +83,10 @@ public enum ScalerFit {
                                 plain: plain, trainTemplates: false)
     }
 
-    /// Fits `model` (from `targetModel`) on `train`, scoring on `test`.
+    /// Fits `model` (from `targetModel`) on `train`, scoring on `test`. In a `group` of several
+    /// ranks each reads and computes its shards of every batch; all end with the same model.
     public static func fit(_ model: TemplatedViT, train: ImageDataset, test: ImageDataset?, preprocess: Preprocess,
-                           settings s: FitSettings) throws -> FitReport {
+                           settings s: FitSettings, group: ProcessGroup = SingleProcess()) throws -> FitReport {
         let cfg = model.config
         if let kd = s.distillation {
             guard kd.teacher.count >= train.count else {
@@ -103,14 +106,23 @@ public enum ScalerFit {
         let optimizer = AdamW(layout: model.layout, config: opt, decays: { model.decays($0) })
         let B = min(s.batch, train.count)
         let loader = BatchLoader(dataset: train, batchSize: B, preprocess: preprocess, shuffle: true, seed: s.seed, dropLast: true)
+        let parallel = try DataParallel(group: group, batch: B, shards: s.gradShards)
+        let b = parallel.shardBatch, S = Float(parallel.plan.shards)
+        loader.positions = parallel.localImages
         let schedule = CosineSchedule(baseLR: s.lr, minLR: s.lr * 0.01, warmupSteps: s.warmup, totalSteps: s.steps)
-        let dlogits = FloatBuffer(count: B * cfg.numClasses)
+        let dlogits = FloatBuffer(count: b * cfg.numClasses)
         let net = try model.build(depth: cfg.depth)
-        let a = net.makeActivations(batch: B)
+        let a = net.makeActivations(batch: b)
         if s.probeHead { try initializeHead(model, net: net, train: train.prefix(s.headImages), preprocess: preprocess) }
-        let kdTerm = try s.distillation.map { try FitKDTerm($0, net: net, batch: B, train: train.prefix(s.headImages), preprocess: preprocess) }
+        // Each shard's loss terms are means over its images: at 1/S they add up to the batch's.
+        let kdTerm = try s.distillation.map { kd -> FitKDTerm in
+            var shard = kd
+            shard.alpha /= S
+            return try FitKDTerm(shard, net: net, batch: b, train: train.prefix(s.headImages), preprocess: preprocess)
+        }
         let ceWeight = 1 - (s.distillation?.alpha ?? 0)
-        let progress = ProgressReporter("fit scalers", total: s.steps, quiet: s.quiet)
+        let perImage = preprocess.channels * preprocess.size * preprocess.size
+        let progress = ProgressReporter("fit scalers", total: s.steps, quiet: s.quiet || !group.isLead)
         var losses: [Float] = [], kdLosses: [Float] = [], correct = 0, seen = 0
         let start = Date()
         for step in 0..<s.steps {
@@ -118,18 +130,27 @@ public enum ScalerFit {
             if step % bpe == 0 { loader.startEpoch(step / bpe) }
             loader.fill(batch: step % bpe)
             _ = try model.build(depth: cfg.depth)
-            // Feature KD needs the patch tokens of the last block; CE and logit KD only the class token.
-            net.forward(images: loader.images.pointer, a, classTokenOnly: kdTerm?.needsTokens != true)
-            dlogits.zero()
-            let kd = kdTerm?.apply(a, images: loader.indices(ofBatch: step % bpe), dlogits: dlogits.pointer)
-            let ce = ceWeight > 0 ? Loss.crossEntropy(logits: a.logits.pointer, labels: loader.labels, batch: B, classes: cfg.numClasses,
-                                                      smoothing: 0.1, grad: dlogits.pointer, weight: ceWeight) : 0
-            let pred = Loss.argmax(logits: a.logits.pointer, batch: B, classes: cfg.numClasses)
-            for i in 0..<B where pred[i] == Int(loader.labels[i]) { correct += 1 }
+            let idx = loader.indices(ofBatch: step % bpe)
+            let terms = try parallel.sum(gradients: model.grads, extras: 3) { shard, extras in
+                let first = parallel.plan.images(ofShard: shard).lowerBound
+                // Feature KD needs the patch tokens of the last block; CE and logit KD only the class token.
+                net.forward(images: loader.images.pointer + first * perImage, a, classTokenOnly: kdTerm?.needsTokens != true)
+                dlogits.zero()
+                let kd = kdTerm?.apply(a, images: idx[(idx.startIndex + first)...].prefix(b), dlogits: dlogits.pointer)
+                let ce = ceWeight > 0 ? Loss.crossEntropy(logits: a.logits.pointer, labels: loader.labels + first, batch: b,
+                                                          classes: cfg.numClasses, smoothing: 0.1, grad: dlogits.pointer,
+                                                          weight: ceWeight / S) : 0
+                let pred = Loss.argmax(logits: a.logits.pointer, batch: b, classes: cfg.numClasses)
+                extras[2] = Float((0..<b).filter { pred[$0] == Int(loader.labels[first + $0]) }.count)
+                net.zeroGrad()
+                net.backward(a, dlogits: dlogits.pointer, dtokens: kdTerm?.needsTokens == true ? kdTerm!.dtokens.pointer : nil)
+                model.backward(from: net)
+                extras[0] = (kd ?? 0) / S
+                extras[1] = ce / S
+            }
+            let kd = kdTerm.map { _ in terms[0] }, ce = terms[1]
+            correct += Int(terms[2])
             seen += B
-            net.zeroGrad()
-            net.backward(a, dlogits: dlogits.pointer, dtokens: kdTerm?.needsTokens == true ? kdTerm!.dtokens.pointer : nil)
-            model.backward(from: net)
             clipGradNorm(model.grads, maxNorm: 1)
             optimizer.update(params: model.params, grads: model.grads, lr: schedule.lr(step: step))
             let loss = ceWeight * ce + (s.distillation?.alpha ?? 0) * (kd ?? 0)
