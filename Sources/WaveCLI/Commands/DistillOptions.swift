@@ -121,6 +121,7 @@ struct DistillOptions: ParsableArguments {
         var lines = [String(format: "distilled: %d steps of %d images (%d training images, %.2f epochs) at %d px, depths %@, templates at %g× the rate, in %.0f s",
                             s.steps, s.batch, train.count, epochs, imageSize, depths, distiller.templateLRScale, Date().timeIntervalSince(start))]
         if distiller.parallel.plan.shards > 1 || group.size > 1 { lines.append("data parallel: \(distiller.parallel.summary)") }
+        lines.append(Self.speed(distiller))
         let losses = distiller.lossHistory
         if losses.count >= 10 {
             let first = losses.prefix(10).reduce(0, +) / 10, last = losses.suffix(10).reduce(0, +) / 10
@@ -128,6 +129,18 @@ struct DistillOptions: ParsableArguments {
         }
         for p in distiller.probes { lines.append(String(format: "probe: step %d, depth %d, linear-probe top-1 %.1f%%", p.step, p.depth, 100 * p.top1)) }
         return (distiller.result(), lines, (distiller.lossHistory, distiller.probes))
+    }
+
+    /// The steps' speed and, across ranks, the all-reduce's share (including waits for the
+    /// slowest rank) and the payload each rank sent per step (scripts/bench-mpi.sh reads it).
+    static func speed(_ d: Distiller) -> String {
+        let n = max(d.stepsRun, 1), t = max(d.stepSeconds, 1e-9), p = d.parallel
+        var line = String(format: "speed: %.3f steps/s, %.1f images/s over %d steps", Double(n) / t, Double(n * d.settings.batch) / t, d.stepsRun)
+        if p.group.size > 1 {
+            line += String(format: "; all-reduce %.1f%% of the step time, %d bytes sent per step by each rank",
+                           100 * p.reduceSeconds / t, p.bytesSent / max(p.reductions, 1))
+        }
+        return line
     }
 }
 

@@ -83,6 +83,10 @@ public final class Distiller {
     public private(set) var lossHistory: [Float] = []
     /// How each step's gradient is cut into shards and summed across the ranks.
     public let parallel: DataParallel
+    /// Wall time of the steps this process ran (not probes, not the teacher): the benchmark's
+    /// steps/s and the all-reduce's share of it (`parallel.reduceSeconds`).
+    public private(set) var stepSeconds = 0.0
+    public private(set) var stepsRun = 0
 
     /// `group`: the processes sharing every global batch (one process when not launched by mpirun).
     public init(templates t: WaveTemplates, teacher: TeacherFeatures, dataset: ImageDataset, settings: DistillSettings,
@@ -162,6 +166,7 @@ public final class Distiller {
         if s.probeEvery > 0, step == 0, probes.isEmpty, lead { try probe() }
         let started = Date()
         while step < s.steps {
+            let stepStart = Date()
             let bpe = loader.batchesPerEpoch
             if step / bpe != epoch { epoch = step / bpe; loader.startEpoch(epoch) }
             let batchIndex = step % bpe
@@ -217,6 +222,8 @@ public final class Distiller {
             lossHistory.append(loss)
             step += 1
             images += B
+            stepSeconds += Date().timeIntervalSince(stepStart)
+            stepsRun += 1
             let rate = Double(images) / max(Date().timeIntervalSince(started), 1e-9)
             progress.update(step, extra: String(format: "depth %d, loss %.4f (KD %.4f, CE %.4f), %.0f img/s", L, loss, kd, ce, rate))
             if lead, s.probeEvery > 0, step % s.probeEvery == 0 || step == s.steps { try probe() }
